@@ -1,0 +1,68 @@
+//! The switchyard wire format: the generated protobuf types of `proto/switchyard/v1/` and the
+//! strict canonical codec every other crate speaks.
+//!
+//! A top-level message travels as **canonical bytes**: a 4-byte big-endian [`TypeTag`], then
+//! the protobuf encoding of the message. Decoding is strict: the tag must be known and be the
+//! one asked for, and re-encoding the decoded value must give back exactly the input, so one
+//! message has exactly one encoding (the one that is hashed and signed). Every way the bytes
+//! can be wrong is its own [`DecodeError`] variant; decoding never panics.
+//!
+//! ```
+//! use switchyard_proto::{CanonicalMessage, v1};
+//!
+//! let transfer = v1::Transaction {
+//!     to: vec![7; 32],
+//!     amount: Some(v1::U128 { high: 0, low: 1_000 }),
+//!     ..Default::default()
+//! };
+//! let bytes = transfer.to_canonical_bytes();
+//! assert_eq!(&bytes[..4], &[0x00, 0x00, 0x05, 0x09]);
+//! assert_eq!(v1::Transaction::from_canonical_bytes(&bytes)?, transfer);
+//!
+//! // One entry point decodes any top-level message by its tag.
+//! let any = switchyard_proto::decode_any(&bytes)?;
+//! assert_eq!(any.tag(), v1::Transaction::TAG);
+//! # Ok::<(), switchyard_proto::DecodeError>(())
+//! ```
+//!
+//! # Feature flags
+//! - `proptest`: derives `proptest::arbitrary::Arbitrary` for every wire type.
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod any;
+mod canonical;
+mod error;
+mod schema;
+mod signing;
+mod tag;
+
+pub use any::{AnyMessage, decode_any, decode_any_with};
+pub use canonical::{CanonicalMessage, Limits};
+pub use error::{DecodeError, Result};
+pub use signing::{SIGNING_PREFIX, Signed, SignedRef, signing_bytes_for};
+pub use tag::TypeTag;
+
+pub use prost;
+
+/// The generated wire types, one module per protobuf package.
+pub mod v1 {
+    #![allow(missing_docs, unreachable_pub, clippy::all)]
+    include!("gen/switchyard.v1.rs");
+
+    /// Converts between the wire form of a 128-bit amount and `u128`.
+    impl From<u128> for U128 {
+        fn from(value: u128) -> Self {
+            // Truncation is the point: the two halves of the value.
+            U128 { high: (value >> 64) as u64, low: value as u64 }
+        }
+    }
+
+    impl From<U128> for u128 {
+        fn from(value: U128) -> Self {
+            (u128::from(value.high) << 64) | u128::from(value.low)
+        }
+    }
+}
+
+/// The encoded `FileDescriptorSet` of `proto/`, as written by `cargo xtask codegen`.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!("gen/descriptor.bin");

@@ -1,0 +1,53 @@
+//! The switchyard engine contract: everything an execution engine and the manager agree on.
+//!
+//! - [`Domain`] and [`Address`]: where state lives; the base domains of DESIGN §3.
+//! - [`Engine`]: the trait every engine implements (price, validate, declare access, apply).
+//! - [`StateRead`] / [`StateWrite`]: the narrow views an engine reads and writes through;
+//!   `switchyard-state` implements them with overlays that enforce the declared [`AccessSet`].
+//! - [`RouteTable`]: resolves the engine for a target domain, by base domain or through the
+//!   instance's [`MetadataRecord`] in state. One resolver serves every entry point.
+//! - [`auth`] and [`fees`]: signature checks and the native-token fee and nonce settlement that
+//!   every signed operation goes through, whichever engine it targets.
+//!
+//! An engine crate depends on `switchyard-proto` and this crate only.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use switchyard_router::{Address, Domain, RouteTable, MemoryView, RouteError};
+//!
+//! // A table with no engines routes nothing, and says which domain it could not route.
+//! let table = RouteTable::builder().build()?;
+//! let state = MemoryView::default();
+//! let unknown: Domain = "ab".repeat(32).parse()?;
+//! assert!(matches!(table.resolve(&unknown, &state), Err(RouteError::NoEngine { .. })));
+//!
+//! // Addresses print as hex and parse back.
+//! let address = Address::new(switchyard_router::domains::TOKEN, [1; 32]);
+//! assert_eq!(address.to_string().parse::<Address>()?, address);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod access;
+mod address;
+pub mod auth;
+mod context;
+pub mod domains;
+mod engine;
+mod error;
+pub mod fees;
+mod metadata;
+mod route;
+mod view;
+
+pub use access::AccessSet;
+pub use address::{Address, AddressError, Domain, Key};
+pub use context::ExecutionContext;
+pub use engine::{Engine, Severity};
+pub use error::{EngineError, RouteError, StateError};
+pub use metadata::MetadataRecord;
+pub use route::{RouteTable, RouteTableBuilder};
+pub use view::{MemoryView, StateRead, StateWrite};
+
+pub use num_bigint::BigUint;
+pub use switchyard_proto as proto;

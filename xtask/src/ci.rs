@@ -1,0 +1,79 @@
+//! `cargo xtask ci`: every check, in order, stopping at the first failure.
+
+use std::process::Command;
+use std::time::Instant;
+
+/// One step of the pipeline: a name and what it runs.
+struct Step {
+    name: &'static str,
+    run: fn() -> Result<(), String>,
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    if !args.is_empty() {
+        return Err(format!("usage: cargo xtask ci, got extra arguments {args:?}"));
+    }
+    let steps = [
+        Step { name: "fmt", run: || cargo(&["fmt", "--all", "--check"]) },
+        Step { name: "codegen freshness", run: || crate::codegen::check_fresh(&crate::project_root()) },
+        Step {
+            name: "clippy",
+            run: || cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]),
+        },
+        Step { name: "tests", run: tests },
+        Step { name: "doc tests", run: || cargo(&["test", "--workspace", "--doc", "--locked"]) },
+        Step { name: "deny", run: deny },
+    ];
+    let started = Instant::now();
+    let mut summary = Vec::new();
+    for step in &steps {
+        let step_started = Instant::now();
+        eprintln!("==> ci: {}", step.name);
+        let result = (step.run)();
+        let seconds = step_started.elapsed().as_secs_f64();
+        match result {
+            Ok(()) => summary.push(format!("  ok    {:<18} {seconds:>7.1}s", step.name)),
+            Err(why) => {
+                summary.push(format!("  FAIL  {:<18} {seconds:>7.1}s  {why}", step.name));
+                eprintln!("ci summary:\n{}", summary.join("\n"));
+                return Err(format!("step `{}` failed", step.name));
+            }
+        }
+    }
+    eprintln!("ci summary:\n{}\n  all steps passed in {:.1}s", summary.join("\n"), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The test suite: nextest when installed (faster, per-test processes), cargo test otherwise.
+fn tests() -> Result<(), String> {
+    if has_subcommand("nextest") {
+        cargo(&["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
+    } else {
+        cargo(&["test", "--workspace", "--locked", "--lib", "--bins", "--tests"])
+    }
+}
+
+/// cargo-deny's offline checks, skipped (with a note) when cargo-deny is not installed.
+fn deny() -> Result<(), String> {
+    if !has_subcommand("deny") {
+        eprintln!("    cargo-deny not installed (cargo install cargo-deny --locked); skipping");
+        return Ok(());
+    }
+    cargo(&["deny", "--offline", "check", "bans", "licenses", "sources"])
+}
+
+fn has_subcommand(name: &str) -> bool {
+    Command::new("cargo")
+        .args([name, "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+fn cargo(args: &[&str]) -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(args)
+        .current_dir(crate::project_root())
+        .status()
+        .map_err(|e| format!("could not run cargo {}: {e}", args.join(" ")))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo {}` exited with {status}", args.join(" "))) }
+}
