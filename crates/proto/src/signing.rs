@@ -41,6 +41,9 @@ pub fn signing_bytes_for(operation: &str, network_id: u32, canonical: &[u8]) -> 
 pub trait SignedRef: std::fmt::Debug + Send + Sync {
     /// The operation name, as in the `.proto` files (e.g. `"Transaction"`).
     fn operation(&self) -> &'static str;
+    /// The operation's type tag; its high byte names the engine family (0x03 global,
+    /// 0x04 hypergraph, 0x05 token, 0x06 compute).
+    fn tag(&self) -> crate::TypeTag;
     /// The operation's auth block, `None` when absent.
     fn auth(&self) -> Option<&v1::Auth>;
     /// The bytes the signer signs.
@@ -50,6 +53,9 @@ pub trait SignedRef: std::fmt::Debug + Send + Sync {
 impl<T: Signed + std::fmt::Debug + Send + Sync> SignedRef for T {
     fn operation(&self) -> &'static str {
         T::NAME
+    }
+    fn tag(&self) -> crate::TypeTag {
+        T::TAG
     }
     fn auth(&self) -> Option<&v1::Auth> {
         Signed::auth(self)
@@ -78,6 +84,18 @@ macro_rules! signed_operations {
             }
         )*
 
+        impl crate::AnyMessage {
+            /// The message as a request when it is one, or an operation (wrapped in a
+            /// request); `None` for a bundle or a message that is not an operation.
+            pub fn into_request(self) -> Option<v1::MessageRequest> {
+                match self {
+                    crate::AnyMessage::MessageRequest(request) => Some(request),
+                    $(crate::AnyMessage::$variant(op) => Some(op.into()),)*
+                    _ => None,
+                }
+            }
+        }
+
         impl v1::MessageRequest {
             /// The operation held, as a signed operation; `None` when the oneof is empty.
             pub fn signed(&self) -> Option<&dyn SignedRef> {
@@ -85,6 +103,11 @@ macro_rules! signed_operations {
                 match self.request.as_ref()? {
                     $(Request::$variant(op) => Some(op),)*
                 }
+            }
+
+            /// The auth block of the operation held, if any.
+            pub fn auth(&self) -> Option<&v1::Auth> {
+                self.signed().and_then(|op| op.auth())
             }
 
             /// The operation name (e.g. `"Transaction"`), `"empty"` when the oneof is empty.

@@ -112,10 +112,12 @@ pub fn verify_batch(checks: &[SignatureCheck]) -> bool {
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
 }
 
-/// Fills in `operation`'s auth block (signer key and `nonce`) and signs it for `network_id`.
-pub fn sign<T: Signed>(operation: &mut T, key: &SigningKey, nonce: u64, network_id: u32) {
+/// Fills in `operation`'s auth block (signer key, `target` domain the operation is sent to, and
+/// `nonce`) and signs it for `network_id`.
+pub fn sign<T: Signed>(operation: &mut T, key: &SigningKey, target: &crate::Domain, nonce: u64, network_id: u32) {
     let auth = operation.auth_mut().get_or_insert_with(Default::default);
     auth.public_key = key.verifying_key().to_bytes().to_vec();
+    auth.target = target.0.to_vec();
     auth.nonce = nonce;
     auth.signature.clear();
     let signature = key.sign(&operation.signing_bytes(network_id));
@@ -132,7 +134,7 @@ mod tests {
 
     fn signed_transfer(key: &SigningKey) -> MessageRequest {
         let mut transfer = v1::Transaction { to: vec![2; 32], amount: Some(5u128.into()), ..Default::default() };
-        sign(&mut transfer, key, 1, 7);
+        sign(&mut transfer, key, &crate::domains::NATIVE_TOKEN, 1, 7);
         transfer.into()
     }
 
