@@ -13,7 +13,8 @@ pub struct U128 {
 }
 /// The signature block every user operation carries. The signed bytes are
 /// "switchyard/v1/" + the operation name, the network id (4 bytes, big-endian)
-/// and the canonical bytes of the operation with `signature` left empty.
+/// and the canonical bytes of the operation with `signature` left empty, so the
+/// target domain below is signed too: a signed operation cannot be redirected.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Auth {
@@ -27,6 +28,11 @@ pub struct Auth {
     /// The Ed25519 signature (64 bytes) over the signed bytes described above.
     #[prost(bytes = "vec", tag = "3")]
     pub signature: ::prost::alloc::vec::Vec<u8>,
+    /// The domain (32 bytes) the operation is sent to: a base domain (deploys,
+    /// prover operations) or an instance's domain. The manager routes each
+    /// request of a bundle by it, and refuses a message whose target differs.
+    #[prost(bytes = "vec", tag = "4")]
+    pub target: ::prost::alloc::vec::Vec<u8>,
 }
 /// A protocol an engine speaks, advertised to peers.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
