@@ -110,7 +110,11 @@ fn read_tag(bytes: &[u8]) -> Result<TypeTag> {
 }
 
 /// Checks the tag (against `expected` if given) and the size limit; returns the protobuf body.
-pub(crate) fn check_tag<'a>(bytes: &'a [u8], expected: Option<TypeTag>, limits: &Limits) -> Result<&'a [u8]> {
+pub(crate) fn check_tag<'a>(
+    bytes: &'a [u8],
+    expected: Option<TypeTag>,
+    limits: &Limits,
+) -> Result<&'a [u8]> {
     let tag = read_tag(bytes)?;
     let Some(found_name) = tag_name(tag) else {
         return Err(DecodeError::UnknownTag { tag });
@@ -126,7 +130,10 @@ pub(crate) fn check_tag<'a>(bytes: &'a [u8], expected: Option<TypeTag>, limits: 
         });
     }
     if bytes.len() > limits.max_message_bytes {
-        return Err(DecodeError::TooLarge { len: bytes.len(), limit: limits.max_message_bytes });
+        return Err(DecodeError::TooLarge {
+            len: bytes.len(),
+            limit: limits.max_message_bytes,
+        });
     }
     Ok(bytes.get(4..).unwrap_or_default())
 }

@@ -1,21 +1,53 @@
 //! The canonical codec: type tag + protobuf, with strict decoding.
+//!
+//! Decoding canonical bytes runs these checks in this order, and stops at the first failure,
+//! cheapest and most basic first, so the error names the most fundamental fault:
+//!
+//! 1. the type tag: present ([`DecodeError::MissingTag`]), known ([`DecodeError::UnknownTag`]),
+//!    and the one asked for ([`DecodeError::WrongTag`]; [`crate::decode_any`] takes any);
+//! 2. the size limit on the whole input, tag included ([`DecodeError::TooLarge`]);
+//! 3. one pass over the protobuf wire format against the schema, which names unknown,
+//!    duplicate and out-of-order fields, non-minimal or overlong varints, truncations, trailing
+//!    bytes, wrong wire types and too-deep nesting (see `schema.rs` for the exact rules);
+//! 4. for a [`v1::MessageBundle`], its request count ([`DecodeError::TooManyRequests`]),
+//!    counted on the bytes so that an oversized bundle is refused before it is decoded;
+//! 5. prost's decoding, for what only it checks, such as UTF-8 in strings
+//!    ([`DecodeError::InvalidProtobuf`]);
+//! 6. limits on the decoded value ([`CanonicalMessage::check_limits`]);
+//! 7. re-encoding the value, which must give back exactly the input
+//!    ([`DecodeError::NonCanonical`]): the catch-all for a default value written explicitly,
+//!    unpacked repeated scalars, two members of one oneof, and the like.
 
 use prost::Message;
 
 use crate::{DecodeError, Result, TypeTag, v1};
 
 /// Size limits applied while decoding (DESIGN §2). Over a limit is an error, never a truncation.
+///
+/// Build one with struct update syntax so that limits added later keep their defaults:
+///
+/// ```
+/// let limits = switchyard_proto::Limits { max_bundle_requests: 16, ..Default::default() };
+/// assert_eq!(limits.max_message_bytes, 1 << 20);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted message, tag included. Default: 1 MiB.
     pub max_message_bytes: usize,
     /// Most requests a bundle may hold. Default: 256.
     pub max_bundle_requests: usize,
+    /// Deepest nesting of messages inside a message, the top-level message being depth 0 and
+    /// its message fields depth 1. Default: 16 (the schema itself nests at most 3 deep).
+    pub max_nesting_depth: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_message_bytes: 1 << 20, max_bundle_requests: 256 }
+        Self {
+            max_message_bytes: 1 << 20,
+            max_bundle_requests: 256,
+            max_nesting_depth: 16,
+        }
     }
 }
 
@@ -51,18 +83,43 @@ pub trait CanonicalMessage: Message + Default + Sized {
     }
 }
 
-/// Decodes the protobuf body of a message whose tag was already checked.
+/// Decodes the protobuf body of a message whose tag and size were already checked (steps 3 to 7
+/// of the module docs).
 pub(crate) fn decode_body<M: CanonicalMessage>(body: &[u8], limits: &Limits) -> Result<M> {
-    crate::schema::check_wire(M::NAME, body)?;
-    let value = M::decode(body)
-        .map_err(|e| DecodeError::InvalidProtobuf { message: M::NAME, reason: e.to_string() })?;
+    crate::schema::check_wire(M::NAME, body, limits.max_nesting_depth)?;
+    if M::TAG == <v1::MessageBundle as CanonicalMessage>::TAG {
+        // Field 1 of MessageBundle is `repeated MessageRequest requests`.
+        let count = crate::schema::count_field(body, 1);
+        check_bundle_count(count, limits)?;
+    }
+    let value = M::decode(body).map_err(|e| DecodeError::InvalidProtobuf {
+        message: M::NAME,
+        reason: e.to_string(),
+    })?;
     value.check_limits(limits)?;
     let again = value.encode_to_vec();
     if again != body {
-        let offset = again.iter().zip(body).position(|(a, b)| a != b).unwrap_or(again.len().min(body.len()));
-        return Err(DecodeError::NonCanonical { message: M::NAME, offset });
+        let offset = again
+            .iter()
+            .zip(body)
+            .position(|(a, b)| a != b)
+            .unwrap_or(again.len().min(body.len()));
+        return Err(DecodeError::NonCanonical {
+            message: M::NAME,
+            offset,
+        });
     }
     Ok(value)
+}
+
+fn check_bundle_count(count: usize, limits: &Limits) -> Result<()> {
+    if count > limits.max_bundle_requests {
+        return Err(DecodeError::TooManyRequests {
+            count,
+            limit: limits.max_bundle_requests,
+        });
+    }
+    Ok(())
 }
 
 impl CanonicalMessage for v1::MessageBundle {
@@ -70,9 +127,6 @@ impl CanonicalMessage for v1::MessageBundle {
     const NAME: &'static str = "MessageBundle";
 
     fn check_limits(&self, limits: &Limits) -> Result<()> {
-        if self.requests.len() > limits.max_bundle_requests {
-            return Err(DecodeError::TooManyRequests { count: self.requests.len(), limit: limits.max_bundle_requests });
-        }
-        Ok(())
+        check_bundle_count(self.requests.len(), limits)
     }
 }
