@@ -53,7 +53,10 @@ pub mod v1 {
     impl From<u128> for U128 {
         fn from(value: u128) -> Self {
             // Truncation is the point: the two halves of the value.
-            U128 { high: (value >> 64) as u64, low: value as u64 }
+            U128 {
+                high: (value >> 64) as u64,
+                low: value as u64,
+            }
         }
     }
 

@@ -29,7 +29,8 @@ pub trait Signed: CanonicalMessage + Clone {
 
 /// Assembles signed bytes from an operation name, a network id and canonical bytes.
 pub fn signing_bytes_for(operation: &str, network_id: u32, canonical: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(SIGNING_PREFIX.len() + operation.len() + 4 + canonical.len());
+    let mut bytes =
+        Vec::with_capacity(SIGNING_PREFIX.len() + operation.len() + 4 + canonical.len());
     bytes.extend_from_slice(SIGNING_PREFIX);
     bytes.extend_from_slice(operation.as_bytes());
     bytes.extend_from_slice(&network_id.to_be_bytes());
