@@ -15,6 +15,10 @@
 //!   [`escrow_id`]`(token, sender, nonce)`; the recipient may *accept* at any frame up to and
 //!   including the expiry frame; from the next frame on only the sender may *refund*.
 //!
+//! Every operation must carry, in its signed auth block, the domain it is sent to
+//! ([`TokenError::TargetMismatch`] otherwise); a deploy goes to `TOKEN` only, and no other
+//! operation may go there.
+//!
 //! Decisions: a zero amount is refused ([`TokenError::ZeroAmount`]), as is a transfer or escrow
 //! from an account to itself ([`TokenError::SelfTransfer`]): both can only be mistakes, and
 //! refusing them (the fee is still charged) says so instead of charging for a no-op.
@@ -29,6 +33,18 @@
 //! Fees and nonces are **not** this engine's business: the manager settles them with
 //! `switchyard_router::fees::settle` on the same overlay before [`Engine::apply`](switchyard_router::Engine::apply), so `apply`
 //! sees the signer's native balance after the fee.
+//!
+//! # Builders
+//! [`TokenClient`] signs every operation above for one key and network, tracking the signer's
+//! next nonce (start it at stored nonce + 1; [`TokenClient::set_next_nonce`] resets it), and
+//! returns a [`SignedRequest`] (target domain + signed request + canonical bytes).
+//! [`TokenSpec`] and [`UpdateSpec`] describe deploys and updates.
+//!
+//! # Errors
+//! Refusals are [`TokenError`] values inside `EngineError::Rejected` (get them back with
+//! `err.downcast_ref::<TokenError>()`): shape errors come from `validate` (and again from
+//! `access`/`apply`, which re-read the request), state errors from `apply`. A failed state
+//! access is `EngineError::State`.
 //!
 //! # Cost
 //! `cost = base(kind) + per_byte x len(canonical bytes of the MessageRequest)`, where the
