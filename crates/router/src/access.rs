@@ -60,7 +60,8 @@ impl AccessSet {
     /// Whether running this operation and `other` in parallel could change the result: one
     /// writes an address the other reads or writes.
     pub fn conflicts_with(&self, other: &AccessSet) -> bool {
-        self.writes.iter().any(|a| other.may_read(a)) || other.writes.iter().any(|a| self.reads.contains(a))
+        self.writes.iter().any(|a| other.may_read(a))
+            || other.writes.iter().any(|a| self.reads.contains(a))
     }
 
     /// Every address in the set, writes first.

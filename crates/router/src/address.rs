@@ -48,7 +48,11 @@ impl Domain {
     pub fn from_slice(bytes: &[u8]) -> Result<Self, AddressError> {
         <[u8; 32]>::try_from(bytes)
             .map(Domain)
-            .map_err(|_| AddressError::Length { kind: "domain", expected: 32, actual: bytes.len() })
+            .map_err(|_| AddressError::Length {
+                kind: "domain",
+                expected: 32,
+                actual: bytes.len(),
+            })
     }
 
     /// The domain's bytes.
@@ -59,7 +63,11 @@ impl Domain {
 
 /// Reads a 32-byte key, naming `kind` (e.g. "recipient") in the error.
 pub(crate) fn key_from_slice(kind: &'static str, bytes: &[u8]) -> Result<Key, AddressError> {
-    <[u8; 32]>::try_from(bytes).map_err(|_| AddressError::Length { kind, expected: 32, actual: bytes.len() })
+    <[u8; 32]>::try_from(bytes).map_err(|_| AddressError::Length {
+        kind,
+        expected: 32,
+        actual: bytes.len(),
+    })
 }
 
 impl Address {
@@ -70,10 +78,21 @@ impl Address {
 
     /// Reads an address from exactly 64 bytes (domain, then key).
     pub fn from_slice(bytes: &[u8]) -> Result<Self, AddressError> {
-        let (Some(domain), Some(key), 64) = (bytes.first_chunk::<32>(), bytes.last_chunk::<32>(), bytes.len()) else {
-            return Err(AddressError::Length { kind: "address", expected: 64, actual: bytes.len() });
+        let (Some(domain), Some(key), 64) = (
+            bytes.first_chunk::<32>(),
+            bytes.last_chunk::<32>(),
+            bytes.len(),
+        ) else {
+            return Err(AddressError::Length {
+                kind: "address",
+                expected: 64,
+                actual: bytes.len(),
+            });
         };
-        Ok(Self { domain: Domain(*domain), key: *key })
+        Ok(Self {
+            domain: Domain(*domain),
+            key: *key,
+        })
     }
 
     /// The 64 bytes of the address: domain, then key.
@@ -118,7 +137,10 @@ impl fmt::Debug for Address {
 impl FromStr for Domain {
     type Err = AddressError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bytes = hex::decode(text).map_err(|e| AddressError::Hex { kind: "domain", reason: e.to_string() })?;
+        let bytes = hex::decode(text).map_err(|e| AddressError::Hex {
+            kind: "domain",
+            reason: e.to_string(),
+        })?;
         Self::from_slice(&bytes)
     }
 }
@@ -126,7 +148,10 @@ impl FromStr for Domain {
 impl FromStr for Address {
     type Err = AddressError;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bytes = hex::decode(text).map_err(|e| AddressError::Hex { kind: "address", reason: e.to_string() })?;
+        let bytes = hex::decode(text).map_err(|e| AddressError::Hex {
+            kind: "address",
+            reason: e.to_string(),
+        })?;
         Self::from_slice(&bytes)
     }
 }
@@ -139,14 +164,28 @@ mod tests {
     fn short_and_empty_addresses_are_length_errors() {
         assert_eq!(
             Address::from_slice(&[]),
-            Err(AddressError::Length { kind: "address", expected: 64, actual: 0 })
+            Err(AddressError::Length {
+                kind: "address",
+                expected: 64,
+                actual: 0
+            })
         );
         assert_eq!(
             Address::from_slice(&[1; 63]),
-            Err(AddressError::Length { kind: "address", expected: 64, actual: 63 })
+            Err(AddressError::Length {
+                kind: "address",
+                expected: 64,
+                actual: 63
+            })
         );
-        assert!(matches!(Domain::from_slice(&[1; 31]), Err(AddressError::Length { actual: 31, .. })));
-        assert!(matches!("zz".parse::<Domain>(), Err(AddressError::Hex { .. })));
+        assert!(matches!(
+            Domain::from_slice(&[1; 31]),
+            Err(AddressError::Length { actual: 31, .. })
+        ));
+        assert!(matches!(
+            "zz".parse::<Domain>(),
+            Err(AddressError::Hex { .. })
+        ));
     }
 
     #[test]

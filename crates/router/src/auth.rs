@@ -4,8 +4,8 @@
 //! turns an operation into a [`SignatureCheck`], verifies one or a batch, and signs (for
 //! builders and tests).
 
-pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use ed25519_dalek::Signer;
+pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use switchyard_proto::Signed;
 use switchyard_proto::v1::MessageRequest;
 
@@ -66,18 +66,31 @@ impl SignatureCheck {
     pub fn of_request(request: &MessageRequest, network_id: u32) -> Result<Self, AuthError> {
         let operation = request.signed().ok_or(AuthError::EmptyRequest)?;
         let name = operation.operation();
-        let auth = operation.auth().ok_or(AuthError::MissingAuth { operation: name })?;
-        let key_bytes = <[u8; 32]>::try_from(auth.public_key.as_slice()).map_err(|_| AuthError::BadPublicKey {
-            operation: name,
-            reason: format!("{} bytes, expected 32", auth.public_key.len()),
+        let auth = operation
+            .auth()
+            .ok_or(AuthError::MissingAuth { operation: name })?;
+        let key_bytes = <[u8; 32]>::try_from(auth.public_key.as_slice()).map_err(|_| {
+            AuthError::BadPublicKey {
+                operation: name,
+                reason: format!("{} bytes, expected 32", auth.public_key.len()),
+            }
         })?;
-        let key = VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|e| AuthError::BadPublicKey { operation: name, reason: e.to_string() })?;
+        let key = VerifyingKey::from_bytes(&key_bytes).map_err(|e| AuthError::BadPublicKey {
+            operation: name,
+            reason: e.to_string(),
+        })?;
         if key.is_weak() {
-            return Err(AuthError::BadPublicKey { operation: name, reason: "small-order key".into() });
+            return Err(AuthError::BadPublicKey {
+                operation: name,
+                reason: "small-order key".into(),
+            });
         }
-        let signature_bytes = <[u8; 64]>::try_from(auth.signature.as_slice())
-            .map_err(|_| AuthError::BadSignatureLength { operation: name, len: auth.signature.len() })?;
+        let signature_bytes = <[u8; 64]>::try_from(auth.signature.as_slice()).map_err(|_| {
+            AuthError::BadSignatureLength {
+                operation: name,
+                len: auth.signature.len(),
+            }
+        })?;
         Ok(Self {
             operation: name,
             key,
@@ -88,10 +101,12 @@ impl SignatureCheck {
 
     /// Verifies this one signature (strict verification).
     pub fn verify(&self) -> Result<(), AuthError> {
-        self.key.verify_strict(&self.message, &self.signature).map_err(|_| AuthError::InvalidSignature {
-            operation: self.operation,
-            signer: hex::encode(self.key.as_bytes()),
-        })
+        self.key
+            .verify_strict(&self.message, &self.signature)
+            .map_err(|_| AuthError::InvalidSignature {
+                operation: self.operation,
+                signer: hex::encode(self.key.as_bytes()),
+            })
     }
 }
 
@@ -114,7 +129,13 @@ pub fn verify_batch(checks: &[SignatureCheck]) -> bool {
 
 /// Fills in `operation`'s auth block (signer key, `target` domain the operation is sent to, and
 /// `nonce`) and signs it for `network_id`.
-pub fn sign<T: Signed>(operation: &mut T, key: &SigningKey, target: &crate::Domain, nonce: u64, network_id: u32) {
+pub fn sign<T: Signed>(
+    operation: &mut T,
+    key: &SigningKey,
+    target: &crate::Domain,
+    nonce: u64,
+    network_id: u32,
+) {
     let auth = operation.auth_mut().get_or_insert_with(Default::default);
     auth.public_key = key.verifying_key().to_bytes().to_vec();
     auth.target = target.0.to_vec();
@@ -126,14 +147,17 @@ pub fn sign<T: Signed>(operation: &mut T, key: &SigningKey, target: &crate::Doma
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use switchyard_proto::v1;
 
     fn signed_transfer(key: &SigningKey) -> MessageRequest {
-        let mut transfer = v1::Transaction { to: vec![2; 32], amount: Some(5u128.into()), ..Default::default() };
+        let mut transfer = v1::Transaction {
+            to: vec![2; 32],
+            amount: Some(5u128.into()),
+            ..Default::default()
+        };
         sign(&mut transfer, key, &crate::domains::NATIVE_TOKEN, 1, 7);
         transfer.into()
     }
@@ -143,18 +167,29 @@ mod tests {
         let key = SigningKey::from_bytes(&[9; 32]);
         let request = signed_transfer(&key);
         assert_eq!(verify_request(&request, 7), Ok(()));
-        assert!(matches!(verify_request(&request, 8), Err(AuthError::InvalidSignature { .. })), "other network");
+        assert!(
+            matches!(
+                verify_request(&request, 8),
+                Err(AuthError::InvalidSignature { .. })
+            ),
+            "other network"
+        );
         let mut tampered = request.clone();
         if let Some(v1::message_request::Request::Transaction(t)) = tampered.request.as_mut() {
             t.amount = Some(6u128.into());
         }
-        assert!(matches!(verify_request(&tampered, 7), Err(AuthError::InvalidSignature { .. })));
+        assert!(matches!(
+            verify_request(&tampered, 7),
+            Err(AuthError::InvalidSignature { .. })
+        ));
     }
 
     #[test]
     fn batches_accept_good_and_refuse_bad_signatures() {
         let good: Vec<_> = (1..5u8)
-            .map(|n| SignatureCheck::of_request(&signed_transfer(&SigningKey::from_bytes(&[n; 32])), 7))
+            .map(|n| {
+                SignatureCheck::of_request(&signed_transfer(&SigningKey::from_bytes(&[n; 32])), 7)
+            })
             .collect::<Result<_, _>>()
             .unwrap_or_default();
         assert_eq!(good.len(), 4);
@@ -171,10 +206,23 @@ mod tests {
         let empty = MessageRequest::default();
         assert_eq!(verify_request(&empty, 1), Err(AuthError::EmptyRequest));
         let no_auth: MessageRequest = v1::Transaction::default().into();
-        assert_eq!(verify_request(&no_auth, 1), Err(AuthError::MissingAuth { operation: "Transaction" }));
-        let short_key: MessageRequest =
-            v1::Transaction { auth: Some(v1::Auth { public_key: vec![1; 31], ..Default::default() }), ..Default::default() }
-                .into();
-        assert!(matches!(verify_request(&short_key, 1), Err(AuthError::BadPublicKey { .. })));
+        assert_eq!(
+            verify_request(&no_auth, 1),
+            Err(AuthError::MissingAuth {
+                operation: "Transaction"
+            })
+        );
+        let short_key: MessageRequest = v1::Transaction {
+            auth: Some(v1::Auth {
+                public_key: vec![1; 31],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+        .into();
+        assert!(matches!(
+            verify_request(&short_key, 1),
+            Err(AuthError::BadPublicKey { .. })
+        ));
     }
 }

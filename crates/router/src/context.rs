@@ -23,6 +23,12 @@ impl ExecutionContext {
     /// A context for `frame_number` on `network_id` with fee multiplier 1, the zero fee
     /// recipient and signatures not yet verified.
     pub fn new(frame_number: u64, network_id: u32) -> Self {
-        Self { frame_number, fee_multiplier: 1, network_id, fee_recipient: [0; 32], signatures_verified: false }
+        Self {
+            frame_number,
+            fee_multiplier: 1,
+            network_id,
+            fee_recipient: [0; 32],
+            signatures_verified: false,
+        }
     }
 }

@@ -136,7 +136,11 @@ impl EngineError {
         operation: &'static str,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        EngineError::Rejected { engine, operation, source: Box::new(source) }
+        EngineError::Rejected {
+            engine,
+            operation,
+            source: Box::new(source),
+        }
     }
 
     /// How the manager handles the error.

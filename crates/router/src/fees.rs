@@ -2,8 +2,8 @@
 //!
 //! A signer's native-token account is one record at `(NATIVE_TOKEN, public key)` holding its
 //! balance and nonce, so a native transfer writes two records. Before an operation is applied,
-//! the manager calls [`settle`] on the operation's overlay: the nonce must be the stored nonce
-//! + 1 and the balance must cover `cost x fee multiplier`; then the fee is debited and the
+//! the manager calls [`settle`] on the operation's overlay: the nonce must be one more than
+//! the stored nonce and the balance must cover `cost x fee multiplier`; then the fee is debited and the
 //! nonce bumped. Settlement that fails leaves no effect at all; settlement that succeeds stays
 //! even when the operation then fails. The frame's fees are credited to the fee recipient once,
 //! at commit, with [`credit`].
@@ -37,16 +37,27 @@ impl AccountRecord {
 
     /// Decodes a stored record.
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
-        let (Some(balance), Some(nonce), Self::LEN) = (bytes.first_chunk::<16>(), bytes.last_chunk::<8>(), bytes.len())
-        else {
-            return Err(StateError::Corrupt { what: "account record", reason: format!("{} bytes, expected 24", bytes.len()) });
+        let (Some(balance), Some(nonce), Self::LEN) = (
+            bytes.first_chunk::<16>(),
+            bytes.last_chunk::<8>(),
+            bytes.len(),
+        ) else {
+            return Err(StateError::Corrupt {
+                what: "account record",
+                reason: format!("{} bytes, expected 24", bytes.len()),
+            });
         };
-        Ok(Self { balance: u128::from_be_bytes(*balance), nonce: u64::from_be_bytes(*nonce) })
+        Ok(Self {
+            balance: u128::from_be_bytes(*balance),
+            nonce: u64::from_be_bytes(*nonce),
+        })
     }
 
     /// Reads the record at `address`; an absent record is an empty account.
     pub fn load(state: &dyn StateRead, address: &crate::Address) -> Result<Self, StateError> {
-        state.get(address)?.map_or(Ok(Self::default()), |bytes| Self::decode(&bytes))
+        state
+            .get(address)?
+            .map_or(Ok(Self::default()), |bytes| Self::decode(&bytes))
     }
 }
 
@@ -95,23 +106,37 @@ pub enum FeeError {
 
 /// The fee of an operation: `cost x multiplier`, which must fit in 128 bits.
 pub fn fee_for(cost: &BigUint, multiplier: u64) -> Result<u128, FeeError> {
-    u128::try_from(cost * BigUint::from(multiplier))
-        .map_err(|_| FeeError::Overflow { cost: cost.clone(), multiplier })
+    u128::try_from(cost * BigUint::from(multiplier)).map_err(|_| FeeError::Overflow {
+        cost: cost.clone(),
+        multiplier,
+    })
 }
 
 /// Checks `nonce` and that `fee` is payable, then debits the fee and bumps the nonce of
 /// `signer`'s native account. On error nothing was written.
-pub fn settle(state: &mut dyn StateWrite, signer: &Key, nonce: u64, fee: u128) -> Result<(), FeeError> {
+pub fn settle(
+    state: &mut dyn StateWrite,
+    signer: &Key,
+    nonce: u64,
+    fee: u128,
+) -> Result<(), FeeError> {
     let address = native_account(*signer);
     let mut account = AccountRecord::load(state, &address)?;
     if account.nonce.checked_add(1) != Some(nonce) {
-        return Err(FeeError::BadNonce { signer: hex::encode(signer), stored: account.nonce, found: nonce });
+        return Err(FeeError::BadNonce {
+            signer: hex::encode(signer),
+            stored: account.nonce,
+            found: nonce,
+        });
     }
-    account.balance = account.balance.checked_sub(fee).ok_or_else(|| FeeError::Unpayable {
-        signer: hex::encode(signer),
-        fee,
-        balance: account.balance,
-    })?;
+    account.balance = account
+        .balance
+        .checked_sub(fee)
+        .ok_or_else(|| FeeError::Unpayable {
+            signer: hex::encode(signer),
+            fee,
+            balance: account.balance,
+        })?;
     account.nonce = nonce;
     state.put(address, account.encode())?;
     Ok(())
@@ -124,7 +149,10 @@ pub fn credit(state: &mut dyn StateWrite, recipient: &Key, total: u128) -> Resul
     }
     let address = native_account(*recipient);
     let mut account = AccountRecord::load(state, &address)?;
-    account.balance = account.balance.checked_add(total).ok_or(FeeError::RecipientOverflow { fee: total })?;
+    account.balance = account
+        .balance
+        .checked_add(total)
+        .ok_or(FeeError::RecipientOverflow { fee: total })?;
     state.put(address, account.encode())?;
     Ok(())
 }
@@ -138,23 +166,58 @@ mod tests {
     fn settle_checks_nonce_and_balance_and_writes_nothing_on_refusal() {
         let mut state = MemoryView::default();
         let signer = [1; 32];
-        state.put(native_account(signer), AccountRecord { balance: 10, nonce: 4 }.encode()).ok();
+        state
+            .put(
+                native_account(signer),
+                AccountRecord {
+                    balance: 10,
+                    nonce: 4,
+                }
+                .encode(),
+            )
+            .ok();
         let before = state.clone();
-        assert!(matches!(settle(&mut state, &signer, 4, 1), Err(FeeError::BadNonce { stored: 4, found: 4, .. })));
-        assert!(matches!(settle(&mut state, &signer, 5, 11), Err(FeeError::Unpayable { fee: 11, balance: 10, .. })));
+        assert!(matches!(
+            settle(&mut state, &signer, 4, 1),
+            Err(FeeError::BadNonce {
+                stored: 4,
+                found: 4,
+                ..
+            })
+        ));
+        assert!(matches!(
+            settle(&mut state, &signer, 5, 11),
+            Err(FeeError::Unpayable {
+                fee: 11,
+                balance: 10,
+                ..
+            })
+        ));
         assert_eq!(state, before);
         assert_eq!(settle(&mut state, &signer, 5, 10), Ok(()));
-        assert_eq!(AccountRecord::load(&state, &native_account(signer)), Ok(AccountRecord { balance: 0, nonce: 5 }));
+        assert_eq!(
+            AccountRecord::load(&state, &native_account(signer)),
+            Ok(AccountRecord {
+                balance: 0,
+                nonce: 5
+            })
+        );
     }
 
     #[test]
     fn fees_are_checked_products() {
         assert_eq!(fee_for(&BigUint::from(7u32), 3), Ok(21));
-        assert!(matches!(fee_for(&BigUint::from(u128::MAX), 2), Err(FeeError::Overflow { .. })));
+        assert!(matches!(
+            fee_for(&BigUint::from(u128::MAX), 2),
+            Err(FeeError::Overflow { .. })
+        ));
     }
 
     #[test]
     fn corrupt_records_are_errors() {
-        assert!(matches!(AccountRecord::decode(&[0; 23]), Err(StateError::Corrupt { .. })));
+        assert!(matches!(
+            AccountRecord::decode(&[0; 23]),
+            Err(StateError::Corrupt { .. })
+        ));
     }
 }

@@ -26,9 +26,16 @@ impl MetadataRecord {
 
     /// Decodes a stored record; a record shorter than a domain is corrupt.
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
-        let (Some(type_domain), Some(payload)) = (bytes.first_chunk::<32>(), bytes.get(32..)) else {
-            return Err(StateError::Corrupt { what: "metadata record", reason: format!("{} bytes", bytes.len()) });
+        let (Some(type_domain), Some(payload)) = (bytes.first_chunk::<32>(), bytes.get(32..))
+        else {
+            return Err(StateError::Corrupt {
+                what: "metadata record",
+                reason: format!("{} bytes", bytes.len()),
+            });
         };
-        Ok(Self { type_domain: Domain(*type_domain), payload: payload.to_vec() })
+        Ok(Self {
+            type_domain: Domain(*type_domain),
+            payload: payload.to_vec(),
+        })
     }
 }

@@ -38,18 +38,33 @@ impl RouteTableBuilder {
     pub fn build(self) -> Result<RouteTable, RouteError> {
         let mut by_domain = HashMap::new();
         for (index, engine) in self.engines.iter().enumerate() {
-            if let Some(first) = self.engines.iter().take(index).find(|e| e.name() == engine.name()) {
+            if let Some(first) = self
+                .engines
+                .iter()
+                .take(index)
+                .find(|e| e.name() == engine.name())
+            {
                 return Err(RouteError::DuplicateName { name: first.name() });
             }
             for domain in engine.base_domains() {
                 if let Some(&first) = by_domain.get(&domain) {
-                    let first_name = self.engines.get(first).map_or("?", |e: &Arc<dyn Engine>| e.name());
-                    return Err(RouteError::DuplicateDomain { domain, first: first_name, second: engine.name() });
+                    let first_name = self
+                        .engines
+                        .get(first)
+                        .map_or("?", |e: &Arc<dyn Engine>| e.name());
+                    return Err(RouteError::DuplicateDomain {
+                        domain,
+                        first: first_name,
+                        second: engine.name(),
+                    });
                 }
                 by_domain.insert(domain, index);
             }
         }
-        Ok(RouteTable { engines: self.engines, by_domain })
+        Ok(RouteTable {
+            engines: self.engines,
+            by_domain,
+        })
     }
 }
 
@@ -62,22 +77,36 @@ impl RouteTable {
     /// The engine for `target`: the owner of a base domain, or the owner of the type domain in
     /// the instance's metadata record read through `state`. Anything else is
     /// [`RouteError::NoEngine`]; unknown domains never go to a default engine.
-    pub fn resolve(&self, target: &Domain, state: &dyn StateRead) -> Result<&Arc<dyn Engine>, RouteError> {
+    pub fn resolve(
+        &self,
+        target: &Domain,
+        state: &dyn StateRead,
+    ) -> Result<&Arc<dyn Engine>, RouteError> {
         if let Some(engine) = self.base_engine(target) {
             return Ok(engine);
         }
         let record = state
             .get(&metadata_address(*target))
-            .map_err(|source| RouteError::State { domain: *target, source })?
+            .map_err(|source| RouteError::State {
+                domain: *target,
+                source,
+            })?
             .ok_or(RouteError::NoEngine { domain: *target })?;
-        let record =
-            MetadataRecord::decode(&record).map_err(|source| RouteError::State { domain: *target, source })?;
+        let record = MetadataRecord::decode(&record).map_err(|source| RouteError::State {
+            domain: *target,
+            source,
+        })?;
         self.base_engine(&record.type_domain)
-            .ok_or(RouteError::UnknownTypeDomain { domain: *target, type_domain: record.type_domain })
+            .ok_or(RouteError::UnknownTypeDomain {
+                domain: *target,
+                type_domain: record.type_domain,
+            })
     }
 
     fn base_engine(&self, domain: &Domain) -> Option<&Arc<dyn Engine>> {
-        self.by_domain.get(domain).and_then(|&index| self.engines.get(index))
+        self.by_domain
+            .get(domain)
+            .and_then(|&index| self.engines.get(index))
     }
 
     /// The registered engines, in registration order.
@@ -94,7 +123,10 @@ impl RouteTable {
 impl std::fmt::Debug for RouteTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RouteTable")
-            .field("engines", &self.engines.iter().map(|e| e.name()).collect::<Vec<_>>())
+            .field(
+                "engines",
+                &self.engines.iter().map(|e| e.name()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -102,7 +134,10 @@ impl std::fmt::Debug for RouteTable {
 impl std::fmt::Debug for RouteTableBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RouteTableBuilder")
-            .field("engines", &self.engines.iter().map(|e| e.name()).collect::<Vec<_>>())
+            .field(
+                "engines",
+                &self.engines.iter().map(|e| e.name()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
