@@ -91,6 +91,27 @@ impl MemoryStore {
     }
 }
 
+/// The entries of the next frame, built on a structural copy of the last one's: until they
+/// are published, nothing of them is visible, so a failure leaves the last frame as it was.
+fn next_entries(
+    base: &Entries,
+    changes: &ChangeSet,
+    fail: Option<usize>,
+) -> Result<Entries, StoreError> {
+    let mut entries = base.clone();
+    for (done, (address, value)) in changes.iter().enumerate() {
+        injected(fail, done, false)?;
+        match value {
+            Some(value) => entries.insert_mut(*address, value.to_vec()),
+            None => {
+                entries.remove_mut(address);
+            }
+        }
+    }
+    injected(fail, changes.len(), true)?;
+    Ok(entries)
+}
+
 /// The updates `changes` makes to `entries`.
 fn updates<'a>(entries: &'a Entries, changes: &'a ChangeSet) -> Vec<Update<'a>> {
     changes
@@ -141,22 +162,16 @@ impl Store for MemoryStore {
         let base = self.current();
         check_frame_number(base.head.as_ref(), frame_number)?;
 
-        let mut lattice = base.lattice.clone();
-        lattice.apply(&updates(&base.entries, changes));
-
-        // Build the next frame on a structural copy: until it is published below, nothing of
-        // it is visible, so any failure leaves the last committed frame as it was.
-        let mut entries = base.entries.clone();
-        for (done, (address, value)) in changes.iter().enumerate() {
-            injected(fail, done, false)?;
-            match value {
-                Some(value) => entries.insert_mut(*address, value.to_vec()),
-                None => {
-                    entries.remove_mut(address);
-                }
-            }
-        }
-        injected(fail, changes.len(), true)?;
+        // Hash (on the rayon pool) while the next frame's map is built: both only read `base`.
+        let (lattice, entries) = rayon::join(
+            || {
+                let mut lattice = base.lattice.clone();
+                lattice.apply(&updates(&base.entries, changes));
+                lattice
+            },
+            || next_entries(&base.entries, changes, fail),
+        );
+        let entries = entries?;
 
         let state_root = lattice.root();
         let head = Head {

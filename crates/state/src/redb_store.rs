@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition,
+    WriteTransaction,
+};
 use switchyard_router::{Address, StateError, StateRead};
 
 use crate::lattice::Update;
@@ -200,37 +203,34 @@ impl RedbStore {
             check_frame_number(tip.as_ref().map(|(head, _)| head), frame_number)?;
             let mut lattice = tip.map_or_else(Lattice::new, |(_, lattice)| lattice);
 
-            // Write in address order (the change set is sorted), keeping the old values for
-            // the lattice update.
-            let mut old_values: Vec<Option<Vec<u8>>> = Vec::with_capacity(changes.len());
-            {
-                let mut state = txn
-                    .open_table(STATE)
-                    .map_err(|e| redb_error(context("opening state"), e))?;
-                for (done, (address, value)) in changes.iter().enumerate() {
-                    injected(fail, done, false)?;
-                    let key = address.to_bytes();
-                    let old = match value {
-                        Some(value) => state.insert(&key, value),
-                        None => state.remove(&key),
-                    }
-                    .map_err(|e| {
-                        redb_error(format!("writing {address} in frame {frame_number}"), e)
-                    })?;
-                    old_values.push(old.map(|guard| guard.value().to_vec()));
-                }
-                injected(fail, changes.len(), true)?;
-            }
-            let updates: Vec<Update<'_>> = changes
-                .iter()
+            // Hash the new entries on the rayon pool while this thread writes them in address
+            // order (the change set is sorted), keeping the old values; then subtract those.
+            let mut added = Lattice::new();
+            let old_values = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    let news: Vec<Update<'_>> = changes
+                        .iter()
+                        .map(|(address, new)| Update {
+                            address,
+                            old: None,
+                            new,
+                        })
+                        .collect();
+                    added.apply(&news);
+                });
+                write_state(&txn, changes, fail, frame_number)
+            })?;
+            lattice.add(&added);
+            let olds: Vec<Update<'_>> = changes
+                .addresses()
                 .zip(&old_values)
-                .map(|((address, new), old)| Update {
+                .map(|(address, old)| Update {
                     address,
                     old: old.as_deref(),
-                    new,
+                    new: None,
                 })
                 .collect();
-            lattice.apply(&updates);
+            lattice.apply(&olds);
 
             let state_root = lattice.root();
             let head = Head {
@@ -256,6 +256,31 @@ impl RedbStore {
             .map_err(|e| redb_error(context("committing"), e))?;
         Ok(head)
     }
+}
+
+/// Writes `changes` to the state table in order; returns the value each address had before.
+fn write_state(
+    txn: &WriteTransaction,
+    changes: &ChangeSet,
+    fail: Option<usize>,
+    frame_number: u64,
+) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+    let mut state = txn
+        .open_table(STATE)
+        .map_err(|e| redb_error(format!("opening state in frame {frame_number}"), e))?;
+    let mut old_values = Vec::with_capacity(changes.len());
+    for (done, (address, value)) in changes.iter().enumerate() {
+        injected(fail, done, false)?;
+        let key = address.to_bytes();
+        let old = match value {
+            Some(value) => state.insert(&key, value),
+            None => state.remove(&key),
+        }
+        .map_err(|e| redb_error(format!("writing {address} in frame {frame_number}"), e))?;
+        old_values.push(old.map(|guard| guard.value().to_vec()));
+    }
+    injected(fail, changes.len(), true)?;
+    Ok(old_values)
 }
 
 /// Creates the tables and the format record of a new file, checks those of an existing one,
