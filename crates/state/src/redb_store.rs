@@ -97,7 +97,9 @@ impl RedbOptions {
 /// Tables: `state` (64-byte address to value), `receipts` (frame number to receipt bytes)
 /// and `meta` (format, head, lattice). A frame commits in one write transaction, with
 /// `Durability::Immediate` unless [`RedbOptions::sync_commits`] says otherwise, so a crash
-/// leaves the whole frame or none of it. Snapshots are redb read transactions.
+/// leaves the whole frame or none of it. Snapshots are redb read transactions: a snapshot held
+/// open keeps the pages of its frame from being reused, so drop snapshots when the frame's
+/// work is done. redb allows one open handle per file: opening the directory twice fails.
 ///
 /// ```
 /// use switchyard_router::{Address, Domain, StateRead};

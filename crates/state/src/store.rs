@@ -31,6 +31,8 @@ pub trait Snapshot: StateRead + Send + Sync + fmt::Debug {}
 /// from many threads at once, and commits are serialised by the store.
 pub trait Store: Send + Sync + fmt::Debug {
     /// Head of the last committed frame; `None` for an empty store (no frame committed yet).
+    /// Cheap (no I/O). While another thread's commit completes, a snapshot taken at the same
+    /// moment may already be of the new frame; each is always of one whole frame.
     fn head(&self) -> Option<Head>;
 
     /// A consistent snapshot of the last committed frame (of the empty state before the first
