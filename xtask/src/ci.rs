@@ -11,18 +11,45 @@ struct Step {
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if !args.is_empty() {
-        return Err(format!("usage: cargo xtask ci, got extra arguments {args:?}"));
+        return Err(format!(
+            "usage: cargo xtask ci, got extra arguments {args:?}"
+        ));
     }
     let steps = [
-        Step { name: "fmt", run: || cargo(&["fmt", "--all", "--check"]) },
-        Step { name: "codegen freshness", run: || crate::codegen::check_fresh(&crate::project_root()) },
+        Step {
+            name: "fmt",
+            run: || cargo(&["fmt", "--all", "--check"]),
+        },
+        Step {
+            name: "codegen freshness",
+            run: || crate::codegen::check_fresh(&crate::project_root()),
+        },
         Step {
             name: "clippy",
-            run: || cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]),
+            run: || {
+                cargo(&[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+            },
         },
-        Step { name: "tests", run: tests },
-        Step { name: "doc tests", run: || cargo(&["test", "--workspace", "--doc", "--locked"]) },
-        Step { name: "deny", run: deny },
+        Step {
+            name: "tests",
+            run: tests,
+        },
+        Step {
+            name: "doc tests",
+            run: || cargo(&["test", "--workspace", "--doc", "--locked"]),
+        },
+        Step {
+            name: "deny",
+            run: deny,
+        },
     ];
     let started = Instant::now();
     let mut summary = Vec::new();
@@ -40,16 +67,33 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             }
         }
     }
-    eprintln!("ci summary:\n{}\n  all steps passed in {:.1}s", summary.join("\n"), started.elapsed().as_secs_f64());
+    eprintln!(
+        "ci summary:\n{}\n  all steps passed in {:.1}s",
+        summary.join("\n"),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 /// The test suite: nextest when installed (faster, per-test processes), cargo test otherwise.
 fn tests() -> Result<(), String> {
     if has_subcommand("nextest") {
-        cargo(&["nextest", "run", "--workspace", "--locked", "--no-fail-fast"])
+        cargo(&[
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ])
     } else {
-        cargo(&["test", "--workspace", "--locked", "--lib", "--bins", "--tests"])
+        cargo(&[
+            "test",
+            "--workspace",
+            "--locked",
+            "--lib",
+            "--bins",
+            "--tests",
+        ])
     }
 }
 
@@ -75,5 +119,9 @@ fn cargo(args: &[&str]) -> Result<(), String> {
         .current_dir(crate::project_root())
         .status()
         .map_err(|e| format!("could not run cargo {}: {e}", args.join(" ")))?;
-    if status.success() { Ok(()) } else { Err(format!("`cargo {}` exited with {status}", args.join(" "))) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` exited with {status}", args.join(" ")))
+    }
 }

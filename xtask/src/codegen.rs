@@ -16,7 +16,11 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let check = match args {
         [] => false,
         [flag] if flag == "--check" => true,
-        _ => return Err(format!("usage: cargo xtask codegen [--check], got {args:?}")),
+        _ => {
+            return Err(format!(
+                "usage: cargo xtask codegen [--check], got {args:?}"
+            ));
+        }
     };
     let root = crate::project_root();
     if check {
@@ -32,9 +36,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 pub(crate) fn check_fresh(root: &Path) -> Result<(), String> {
     let scratch = std::env::temp_dir().join(format!("switchyard-codegen-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
-    let result = generate(root, &scratch).and_then(|()| compare_dirs(&scratch, &root.join(GEN_DIR)));
+    let result =
+        generate(root, &scratch).and_then(|()| compare_dirs(&scratch, &root.join(GEN_DIR)));
     let _ = std::fs::remove_dir_all(&scratch);
-    result.map_err(|why| format!("{why}\nthe generated code is stale: run `cargo xtask codegen` and commit {GEN_DIR}"))
+    result.map_err(|why| {
+        format!(
+            "{why}\nthe generated code is stale: run `cargo xtask codegen` and commit {GEN_DIR}"
+        )
+    })
 }
 
 fn generate(root: &Path, out_dir: &Path) -> Result<(), String> {
@@ -44,7 +53,9 @@ fn generate(root: &Path, out_dir: &Path) -> Result<(), String> {
     compiler.include_imports(true).include_source_info(true);
     for file in &files {
         let relative = file.strip_prefix(&proto_dir).map_err(|e| e.to_string())?;
-        compiler.open_file(relative).map_err(|e| format!("protox: {e:?}"))?;
+        compiler
+            .open_file(relative)
+            .map_err(|e| format!("protox: {e:?}"))?;
     }
     let descriptors = compiler.file_descriptor_set();
 
@@ -52,7 +63,10 @@ fn generate(root: &Path, out_dir: &Path) -> Result<(), String> {
     let mut config = prost_build::Config::new();
     config
         .out_dir(out_dir)
-        .type_attribute(".", "#[cfg_attr(feature = \"proptest\", derive(::proptest_derive::Arbitrary))]")
+        .type_attribute(
+            ".",
+            "#[cfg_attr(feature = \"proptest\", derive(::proptest_derive::Arbitrary))]",
+        )
         .compile_fds(descriptors.clone())
         .map_err(|e| format!("prost-build: {e}"))?;
 
@@ -85,7 +99,9 @@ fn proto_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).map_err(|e| format!("read {}: {e}", next.display()))? {
+        for entry in
+            std::fs::read_dir(&next).map_err(|e| format!("read {}: {e}", next.display()))?
+        {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_dir() {
                 pending.push(path);
@@ -102,7 +118,13 @@ fn compare_dirs(fresh: &Path, committed: &Path) -> Result<(), String> {
     let names = |dir: &Path| -> Result<Vec<String>, String> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| format!("read {}: {e}", dir.display()))? {
-            names.push(entry.map_err(|e| e.to_string())?.file_name().to_string_lossy().into_owned());
+            names.push(
+                entry
+                    .map_err(|e| e.to_string())?
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
         }
         names.sort();
         Ok(names)
@@ -110,13 +132,17 @@ fn compare_dirs(fresh: &Path, committed: &Path) -> Result<(), String> {
     let fresh_names = names(fresh)?;
     let committed_names = names(committed)?;
     if fresh_names != committed_names {
-        return Err(format!("generated files {fresh_names:?} differ from committed {committed_names:?}"));
+        return Err(format!(
+            "generated files {fresh_names:?} differ from committed {committed_names:?}"
+        ));
     }
     for name in fresh_names {
         let a = std::fs::read(fresh.join(&name)).map_err(|e| e.to_string())?;
         let b = std::fs::read(committed.join(&name)).map_err(|e| e.to_string())?;
         if a != b {
-            return Err(format!("{GEN_DIR}/{name} differs from freshly generated code"));
+            return Err(format!(
+                "{GEN_DIR}/{name} differs from freshly generated code"
+            ));
         }
     }
     Ok(())

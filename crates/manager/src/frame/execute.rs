@@ -1,0 +1,429 @@
+//! The frame executor: runs the pipeline of `frame/mod.rs` and commits.
+
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use rayon::prelude::*;
+use switchyard_metrics::{Op, Phase, Status};
+use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
+use switchyard_proto::{CanonicalMessage, prost::Message as _};
+use switchyard_router::auth::{SignatureCheck, verify_batch};
+use switchyard_router::domains::native_account;
+use switchyard_router::fees::AccountRecord;
+use switchyard_router::{AccessSet, ExecutionContext, StateRead};
+use switchyard_state::{ChangeSet, Head};
+
+use super::apply::{Applied, apply_message};
+use super::pending::PendingState;
+use super::prepare::{
+    PrepareEnv, Prepared, Refused, decode_requests, parse_target, route_message, signature_checks,
+};
+use super::{Frame, schedule};
+use crate::{Manager, ManagerError, Result};
+
+/// Signatures verified per batch: large enough for the batch speed-up, small enough that one
+/// bad signature costs little re-verification.
+const VERIFY_BATCH: usize = 64;
+
+/// What a committed frame produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameResult {
+    /// The new head (frame number and state root).
+    pub head: Head,
+    /// The frame's receipt, as stored.
+    pub receipt: FrameReceipt,
+}
+
+/// Whether phases run on the worker pool or one message after another in frame order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Parallel,
+    Serial,
+}
+
+/// One message after preparation: ready to run, or refused with no effect.
+type Slot = std::result::Result<Prepared, Refused>;
+
+impl Manager {
+    /// Executes a frame: decode, route, validate (signatures batch-verified in parallel),
+    /// schedule by access sets, apply on the worker pool, commit atomically with the receipt
+    /// and publish the new head. The receipt and state root are those of
+    /// [`Manager::execute_frame_serial`], whatever the number of threads.
+    ///
+    /// Errors are failures of the frame as a whole (store failures after retries, critical
+    /// engine failures, a frame number that does not follow the head); a bad message is
+    /// recorded in the receipt instead.
+    pub fn execute_frame(&self, frame: Frame) -> Result<FrameResult> {
+        self.run_frame(frame, Mode::Parallel)
+    }
+
+    /// The serial reference: the same steps, one message after another in frame order, on
+    /// the calling thread. Used by tests and benchmarks to check and measure the parallel
+    /// executor.
+    pub fn execute_frame_serial(&self, frame: Frame) -> Result<FrameResult> {
+        self.run_frame(frame, Mode::Serial)
+    }
+
+    fn run_frame(&self, frame: Frame, mode: Mode) -> Result<FrameResult> {
+        let inner = &*self.inner;
+        let _one_frame_at_a_time = inner.frame_lock.lock();
+        if inner.cancel.is_cancelled() {
+            return Err(ManagerError::Cancelled);
+        }
+        let parent = inner.store.head();
+        if let Some(head) = parent
+            && head.frame_number.checked_add(1) != Some(frame.number)
+        {
+            return Err(ManagerError::FrameOutOfOrder {
+                head: head.frame_number,
+                found: frame.number,
+            });
+        }
+        let snapshot = inner.store.snapshot()?;
+        let ctx = ExecutionContext {
+            frame_number: frame.number,
+            fee_multiplier: frame.fee_multiplier,
+            network_id: inner.network_id,
+            fee_recipient: frame.fee_recipient,
+            signatures_verified: false,
+        };
+        inner.metrics.frame_messages(frame.messages.len() as u64);
+
+        // 1. decode, route, price, access sets.
+        let started = Instant::now();
+        let env = PrepareEnv {
+            routes: &inner.routes,
+            ctx: &ctx,
+        };
+        let committed: &dyn switchyard_state::Snapshot = snapshot.as_ref();
+        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> (Slot, Vec<SignatureCheck>) {
+            let prepared = parse_target(target).and_then(|target| {
+                let requests = decode_requests(bytes, &inner.limits)?;
+                route_message(env, &target, requests, committed)
+            });
+            let with_checks = prepared.and_then(|p| {
+                let checks = if frame.signatures_verified {
+                    Vec::new()
+                } else {
+                    signature_checks(&p, ctx.network_id)?
+                };
+                Ok((p, checks))
+            });
+            match with_checks {
+                Ok((prepared, checks)) => (Ok(prepared), checks),
+                Err(error) => (Err(Refused::new(error)), Vec::new()),
+            }
+        };
+        let (mut slots, checks): (Vec<Slot>, Vec<Vec<SignatureCheck>>) = match mode {
+            Mode::Parallel => inner
+                .pool
+                .install(|| frame.messages.par_iter().map(prepare).unzip()),
+            Mode::Serial => frame.messages.iter().map(prepare).unzip(),
+        };
+        inner
+            .metrics
+            .frame_phase(Phase::Decode, started.elapsed().as_secs_f64());
+
+        // 2. signatures (batch-verified) and engine validation.
+        let started = Instant::now();
+        let verified_ctx = ExecutionContext {
+            signatures_verified: true,
+            ..ctx.clone()
+        };
+        let validate = |(slot, checks): (&mut Slot, &Vec<SignatureCheck>)| {
+            let Ok(prepared) = slot else { return };
+            let verdict = if frame.signatures_verified || verify_batch(checks) {
+                Ok(())
+            } else {
+                checks
+                    .iter()
+                    .try_for_each(|check| check.verify().map_err(ManagerError::from))
+            };
+            let verdict =
+                verdict.and_then(|()| super::prepare::validate(&verified_ctx, prepared, committed));
+            if let Err(error) = verdict {
+                *slot = Err(Refused::new(error));
+            }
+        };
+        match mode {
+            Mode::Parallel => inner.pool.install(|| {
+                slots
+                    .par_iter_mut()
+                    .zip(checks.par_iter())
+                    .with_min_len(VERIFY_BATCH / 4)
+                    .for_each(validate)
+            }),
+            Mode::Serial => slots.iter_mut().zip(checks.iter()).for_each(validate),
+        }
+        drop(checks);
+        inner
+            .metrics
+            .frame_phase(Phase::Validate, started.elapsed().as_secs_f64());
+
+        // 3. schedule and apply.
+        let started = Instant::now();
+        let pending = PendingState::new(snapshot.clone());
+        let results: Vec<Option<Result<Applied>>> = match mode {
+            Mode::Parallel => self.run_parallel(&ctx, &slots, &pending),
+            Mode::Serial => slots
+                .iter()
+                .map(|slot| {
+                    slot.as_ref().ok().map(|prepared| {
+                        let applied = self.apply_with_retry(&ctx, prepared, &pending);
+                        if let Ok(Applied {
+                            changes: Some(changes),
+                            ..
+                        }) = &applied
+                        {
+                            pending.absorb(changes.clone());
+                        }
+                        applied
+                    })
+                })
+                .collect(),
+        };
+        inner
+            .metrics
+            .frame_phase(Phase::Execute, started.elapsed().as_secs_f64());
+
+        // 4. receipt, fees, commit.
+        let started = Instant::now();
+        let mut receipt = FrameReceipt {
+            frame_number: frame.number,
+            parent_state_root: parent
+                .map(|h| h.state_root.0.to_vec())
+                .unwrap_or_else(|| vec![0; 32]),
+            fee_multiplier: frame.fee_multiplier,
+            fee_recipient: frame.fee_recipient.to_vec(),
+            ..Default::default()
+        };
+        let mut total_fees: u128 = 0;
+        for (index, ((slot, result), (_, bytes))) in
+            slots.iter().zip(results).zip(&frame.messages).enumerate()
+        {
+            let mut outcome = MessageOutcome {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                message_hash: blake3::hash(bytes).as_bytes().to_vec(),
+                ..Default::default()
+            };
+            match (slot, result) {
+                (Err(refused), _) => {
+                    outcome.set_status(refused.status);
+                    outcome.reason = refused.error.to_string();
+                    self.record(slot, refusal_status(refused));
+                }
+                (Ok(prepared), Some(Ok(applied))) => {
+                    outcome.set_status(applied.status);
+                    outcome.cost = prepared.cost;
+                    outcome.fee = Some(applied.fee.into());
+                    outcome.reason = applied
+                        .error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    total_fees = total_fees
+                        .checked_add(applied.fee)
+                        .ok_or(ManagerError::FeeTotalOverflow)?;
+                    self.record(
+                        slot,
+                        if applied.status == MessageStatus::Applied {
+                            Status::Ok
+                        } else {
+                            Status::Rejected
+                        },
+                    );
+                }
+                (Ok(_), Some(Err(error))) => return Err(self.escalate(error)),
+                (Ok(_), None) => {
+                    return Err(ManagerError::Config("scheduler skipped a message".into()));
+                }
+            }
+            receipt.outcomes.push(outcome);
+        }
+        receipt.total_fees = Some(total_fees.into());
+
+        let mut changes = pending.into_changes();
+        credit_fees(
+            &mut changes,
+            snapshot.as_ref(),
+            &frame.fee_recipient,
+            total_fees,
+        )?;
+        let head = self.commit_with_retry(frame.number, &changes, &mut receipt)?;
+        inner
+            .metrics
+            .frame_phase(Phase::Commit, started.elapsed().as_secs_f64());
+        inner.metrics.set_frame_height(head.frame_number);
+        inner.head_tx.send_replace(Some(head));
+        tracing::debug!(frame = head.frame_number, root = %head.state_root, messages = frame.messages.len(), "frame committed");
+        Ok(FrameResult { head, receipt })
+    }
+
+    /// Runs the prepared messages on the worker pool, each as soon as every earlier message
+    /// it conflicts with has finished.
+    fn run_parallel(
+        &self,
+        ctx: &ExecutionContext,
+        slots: &[Slot],
+        pending: &PendingState,
+    ) -> Vec<Option<Result<Applied>>> {
+        let access: Vec<Option<&AccessSet>> = slots
+            .iter()
+            .map(|s| s.as_ref().ok().map(|p| &p.access))
+            .collect();
+        let graph = schedule::build(&access);
+        let waits: Vec<std::sync::atomic::AtomicUsize> = graph
+            .waits_for
+            .iter()
+            .map(|&n| std::sync::atomic::AtomicUsize::new(n))
+            .collect();
+        let results: Vec<Mutex<Option<Result<Applied>>>> =
+            slots.iter().map(|_| Mutex::new(None)).collect();
+        let shared = Shared {
+            manager: self,
+            ctx,
+            slots,
+            pending,
+            graph: &graph,
+            waits: &waits,
+            results: &results,
+        };
+        self.inner.pool.scope(|scope| {
+            for (index, slot) in slots.iter().enumerate() {
+                if slot.is_ok() && graph.waits_for.get(index) == Some(&0) {
+                    let shared = &shared;
+                    scope.spawn(move |scope| shared.run(index, scope));
+                }
+            }
+        });
+        results.into_iter().map(Mutex::into_inner).collect()
+    }
+
+    fn record(&self, slot: &Slot, status: Status) {
+        let engine = match slot {
+            Ok(prepared) => prepared
+                .requests
+                .first()
+                .map_or("none", |r| r.engine.name()),
+            Err(_) => "none",
+        };
+        self.inner
+            .metrics
+            .record_request(engine, Op::Apply, status, 0.0);
+    }
+
+    fn commit_with_retry(
+        &self,
+        number: u64,
+        changes: &ChangeSet,
+        receipt: &mut FrameReceipt,
+    ) -> Result<Head> {
+        self.inner.retry.run(&self.inner.cancel, || {
+            let mut build = |root: &switchyard_state::StateRoot| {
+                receipt.state_root = root.0.to_vec();
+                let mut bytes = Vec::with_capacity(4 + receipt.encoded_len());
+                bytes.extend_from_slice(&FrameReceipt::TAG.to_be_bytes());
+                receipt.encode_raw(&mut bytes);
+                bytes
+            };
+            self.inner
+                .store
+                .commit(number, changes, &mut build)
+                .map_err(ManagerError::from)
+        })
+    }
+}
+
+/// What the worker tasks share.
+struct Shared<'a> {
+    manager: &'a Manager,
+    ctx: &'a ExecutionContext,
+    slots: &'a [Slot],
+    pending: &'a PendingState,
+    graph: &'a schedule::Graph,
+    waits: &'a [std::sync::atomic::AtomicUsize],
+    results: &'a [Mutex<Option<Result<Applied>>>],
+}
+
+impl<'a> Shared<'a> {
+    fn run(&'a self, index: usize, scope: &rayon::Scope<'a>) {
+        if let Some(Ok(prepared)) = self.slots.get(index) {
+            let applied = self
+                .manager
+                .apply_with_retry(self.ctx, prepared, self.pending);
+            if let Ok(Applied {
+                changes: Some(changes),
+                ..
+            }) = &applied
+            {
+                self.pending.absorb(changes.clone());
+            }
+            if let Some(result) = self.results.get(index) {
+                *result.lock() = Some(applied);
+            }
+        }
+        for &next in self
+            .graph
+            .dependents
+            .get(index)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let released = self
+                .waits
+                .get(next)
+                .is_some_and(|w| w.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1);
+            if released {
+                scope.spawn(move |scope| self.run(next, scope));
+            }
+        }
+    }
+}
+
+impl Manager {
+    fn apply_with_retry(
+        &self,
+        ctx: &ExecutionContext,
+        prepared: &Prepared,
+        pending: &PendingState,
+    ) -> Result<Applied> {
+        self.inner
+            .retry
+            .run(&self.inner.cancel, || apply_message(ctx, prepared, pending))
+    }
+}
+
+/// Credits the frame's fees to the recipient's native account, on top of the frame's changes.
+fn credit_fees(
+    changes: &mut ChangeSet,
+    committed: &dyn StateRead,
+    recipient: &[u8; 32],
+    total: u128,
+) -> Result<()> {
+    if total == 0 {
+        return Ok(());
+    }
+    let address = native_account(*recipient);
+    let current = match changes.get(&address) {
+        Some(Some(bytes)) => AccountRecord::decode(bytes)?,
+        Some(None) => AccountRecord::default(),
+        None => AccountRecord::load(committed, &address)?,
+    };
+    let balance = current
+        .balance
+        .checked_add(total)
+        .ok_or(switchyard_router::fees::FeeError::RecipientOverflow { fee: total })?;
+    changes.put(address, AccountRecord { balance, ..current }.encode());
+    Ok(())
+}
+
+/// The metrics status of a refused message.
+fn refusal_status(refused: &Refused) -> Status {
+    match (&refused.error, refused.status) {
+        (ManagerError::Route(switchyard_router::RouteError::NoEngine { .. }), _) => {
+            Status::NoEngine
+        }
+        (_, MessageStatus::Malformed) => Status::Malformed,
+        _ => Status::Rejected,
+    }
+}

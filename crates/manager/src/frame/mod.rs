@@ -1,0 +1,80 @@
+//! Frames: ordered batches of messages executed in parallel with the serial result (DESIGN §6).
+//!
+//! The pipeline, one module per step:
+//! 1. [`prepare`]: strict decode, routing, cost and fee, signature checks (batch-verified),
+//!    engine validation and access sets; a message that fails here is rejected with no effect.
+//! 2. [`schedule`]: a dependency graph over access sets; a message waits only for the earlier
+//!    messages it conflicts with.
+//! 3. [`apply`]: each message (a bundle) on its own overlays; fee and nonce settled first and
+//!    kept even when the operation fails; shared by the frame executor and `process_message`.
+//! 4. [`pending`]: the frame's shared view (committed snapshot + effects of finished messages).
+//! 5. commit (in `execute.rs`): fees credited once, one atomic store commit with the receipt
+//!    and the new root, and the head published.
+
+pub(crate) mod apply;
+mod execute;
+pub(crate) mod pending;
+pub(crate) mod prepare;
+mod schedule;
+
+pub use execute::FrameResult;
+
+use switchyard_router::Key;
+
+/// A frame: a number, a fee multiplier, who collects the fees, and the ordered messages, each
+/// a target (a 32-byte domain or a 64-byte address) and canonical bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// The frame number; must follow the store's head.
+    pub number: u64,
+    /// Fee per unit of cost.
+    pub fee_multiplier: u64,
+    /// The account credited with the frame's fees, once, at commit.
+    pub fee_recipient: Key,
+    /// The messages in frame order: (target bytes, canonical message bytes).
+    pub messages: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Set when the caller already verified every signature (e.g. at submission); the
+    /// executor then skips verification. Default `false`.
+    pub signatures_verified: bool,
+}
+
+impl Frame {
+    /// An empty frame `number` with fee multiplier 1 and the zero fee recipient.
+    pub fn new(number: u64) -> Self {
+        Self {
+            number,
+            fee_multiplier: 1,
+            fee_recipient: [0; 32],
+            messages: Vec::new(),
+            signatures_verified: false,
+        }
+    }
+
+    /// Sets the fee multiplier (default 1).
+    #[must_use]
+    pub fn fee_multiplier(mut self, multiplier: u64) -> Self {
+        self.fee_multiplier = multiplier;
+        self
+    }
+
+    /// Sets the fee recipient (default the zero key).
+    #[must_use]
+    pub fn fee_recipient(mut self, recipient: Key) -> Self {
+        self.fee_recipient = recipient;
+        self
+    }
+
+    /// Marks every signature as verified by the caller (default `false`).
+    #[must_use]
+    pub fn signatures_verified(mut self, verified: bool) -> Self {
+        self.signatures_verified = verified;
+        self
+    }
+
+    /// Appends a message for `target`.
+    #[must_use]
+    pub fn message(mut self, target: impl Into<Vec<u8>>, bytes: impl Into<Vec<u8>>) -> Self {
+        self.messages.push((target.into(), bytes.into()));
+        self
+    }
+}

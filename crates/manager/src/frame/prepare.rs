@@ -1,0 +1,266 @@
+//! Step 1 of a frame (and of every byte-level entry point): decode, route, price, check
+//! signatures, validate, and compute access sets.
+
+use std::sync::Arc;
+
+use switchyard_proto::v1::{MessageRequest, MessageStatus};
+use switchyard_proto::{Limits, decode_any_with};
+use switchyard_router::auth::SignatureCheck;
+use switchyard_router::domains::{self, native_account};
+use switchyard_router::fees::{self, fee_for};
+use switchyard_router::{
+    AccessSet, BigUint, Domain, Engine, ExecutionContext, Key, RouteTable, StateRead,
+};
+use switchyard_state::Overlay;
+
+use crate::{ManagerError, Result};
+
+/// One request, routed and priced.
+#[derive(Debug, Clone)]
+pub(crate) struct Routed {
+    /// The request.
+    pub(crate) request: MessageRequest,
+    /// The domain it is sent to (its signed target).
+    pub(crate) target: Domain,
+    /// The engine that handles it.
+    pub(crate) engine: Arc<dyn Engine>,
+    /// Its fee: cost x fee multiplier.
+    pub(crate) fee: u128,
+    /// The signer's key.
+    pub(crate) signer: Key,
+    /// The nonce it carries.
+    pub(crate) nonce: u64,
+}
+
+/// A message ready to schedule: its requests (one, or a bundle's) and the union of their
+/// access sets (signers' native accounts included).
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) requests: Vec<Routed>,
+    pub(crate) access: AccessSet,
+    pub(crate) cost: u64,
+}
+
+/// A message refused before execution: no effect at all.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    /// `Malformed` (not canonical) or `Rejected` (everything else).
+    pub(crate) status: MessageStatus,
+    /// Why.
+    pub(crate) error: ManagerError,
+}
+
+impl Refused {
+    pub(crate) fn new(error: ManagerError) -> Self {
+        let status = match error {
+            ManagerError::Malformed(_)
+            | ManagerError::BadTarget(_)
+            | ManagerError::NotAnOperation(_) => MessageStatus::Malformed,
+            _ => MessageStatus::Rejected,
+        };
+        Self { status, error }
+    }
+}
+
+/// Decodes a message strictly into its requests: a request or a bare operation gives one, a
+/// bundle gives its requests (at least one). Anything else is an error.
+pub(crate) fn decode_requests(bytes: &[u8], limits: &Limits) -> Result<Vec<MessageRequest>> {
+    match decode_any_with(bytes, limits)? {
+        switchyard_proto::AnyMessage::MessageBundle(bundle) => {
+            if bundle.requests.is_empty() {
+                return Err(ManagerError::NotAnOperation("empty bundle".into()));
+            }
+            Ok(bundle.requests)
+        }
+        other => {
+            let tag = other.tag();
+            let request = other
+                .into_request()
+                .ok_or_else(|| ManagerError::NotAnOperation(format!("message with tag {tag}")))?;
+            if request.request.is_none() {
+                return Err(ManagerError::NotAnOperation("empty request".into()));
+            }
+            Ok(vec![request])
+        }
+    }
+}
+
+/// Reads a target given as a 32-byte domain or a 64-byte address.
+pub(crate) fn parse_target(bytes: &[u8]) -> Result<Domain> {
+    if bytes.len() == 64 {
+        return switchyard_router::Address::from_slice(bytes)
+            .map(|a| a.domain)
+            .map_err(ManagerError::BadTarget);
+    }
+    Domain::from_slice(bytes).map_err(ManagerError::BadTarget)
+}
+
+/// Whether the request is a prover operation (tag 0x03xx), which costs 0.
+pub(crate) fn is_prover_operation(request: &MessageRequest) -> bool {
+    request.signed().is_some_and(|op| op.tag().0 >> 8 == 0x03)
+}
+
+/// The base domain of the engine family an operation belongs to (by its tag's high byte).
+pub(crate) fn family_domain(request: &MessageRequest) -> Result<Domain> {
+    let op = request
+        .signed()
+        .ok_or_else(|| ManagerError::NotAnOperation("empty request".into()))?;
+    match op.tag().0 >> 8 {
+        0x03 => Ok(domains::GLOBAL),
+        0x04 => Ok(domains::HYPERGRAPH),
+        0x05 => Ok(domains::TOKEN),
+        0x06 => Ok(domains::COMPUTE),
+        _ => Err(ManagerError::NotAnOperation(format!(
+            "operation {} has no engine family",
+            op.operation()
+        ))),
+    }
+}
+
+/// The cost of one request: 0 for prover operations, otherwise what `engine` says.
+pub(crate) fn request_cost(engine: &dyn Engine, request: &MessageRequest) -> Result<BigUint> {
+    if is_prover_operation(request) {
+        return Ok(BigUint::default());
+    }
+    Ok(engine.cost(request)?)
+}
+
+/// The signer key, nonce and signed target of a request.
+pub(crate) fn signer_of(request: &MessageRequest) -> Result<(Key, u64, Domain)> {
+    let op = request
+        .signed()
+        .ok_or_else(|| ManagerError::NotAnOperation("empty request".into()))?;
+    let operation = op.operation();
+    let auth = op
+        .auth()
+        .ok_or(switchyard_router::auth::AuthError::MissingAuth { operation })?;
+    let signer = <[u8; 32]>::try_from(auth.public_key.as_slice()).map_err(|_| {
+        switchyard_router::auth::AuthError::BadPublicKey {
+            operation,
+            reason: format!("{} bytes, expected 32", auth.public_key.len()),
+        }
+    })?;
+    let target = Domain::from_slice(&auth.target).map_err(ManagerError::BadTarget)?;
+    Ok((signer, auth.nonce, target))
+}
+
+/// Everything `prepare` needs from the manager.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PrepareEnv<'a> {
+    pub(crate) routes: &'a RouteTable,
+    pub(crate) ctx: &'a ExecutionContext,
+}
+
+/// Routes, prices and computes the access set of every request of a message (targets taken
+/// from each request's signed target; the message target must be the first request's).
+///
+/// Requests of a bundle that target an instance deployed earlier in the same bundle resolve
+/// against a scratch overlay on which the earlier requests were applied; the result depends
+/// only on committed state and the bundle, so every thread count computes the same sets.
+pub(crate) fn route_message(
+    env: PrepareEnv<'_>,
+    message_target: &Domain,
+    requests: Vec<MessageRequest>,
+    committed: &dyn StateRead,
+) -> Result<Prepared> {
+    let mut routed: Vec<Routed> = Vec::with_capacity(requests.len());
+    let mut access = AccessSet::new();
+    let mut scratch: Option<Overlay<'_>> = None;
+    let mut total_cost: u64 = 0;
+    for (position, request) in requests.into_iter().enumerate() {
+        let (signer, nonce, target) = signer_of(&request)?;
+        if position == 0 && target != *message_target {
+            return Err(ManagerError::TargetMismatch {
+                message: *message_target,
+                signed: target,
+            });
+        }
+        let engine = match env.routes.resolve(&target, committed) {
+            Ok(engine) => engine.clone(),
+            Err(first_error) => {
+                // Maybe an earlier request of this bundle deploys it: replay them on a scratch overlay.
+                if position == 0 {
+                    return Err(first_error.into());
+                }
+                let overlay = scratch.get_or_insert_with(|| {
+                    let mut overlay = Overlay::new(committed);
+                    for earlier in &routed {
+                        replay(env.ctx, earlier, &mut overlay);
+                    }
+                    overlay
+                });
+                env.routes.resolve(&target, &*overlay)?.clone()
+            }
+        };
+        let view: &dyn StateRead = match scratch.as_ref() {
+            Some(overlay) => overlay,
+            None => committed,
+        };
+        let cost = request_cost(engine.as_ref(), &request)?;
+        let fee = fee_for(&cost, env.ctx.fee_multiplier)?;
+        let cost = u64::try_from(&cost).map_err(|_| ManagerError::CostOverflow {
+            cost: cost.to_string(),
+        })?;
+        total_cost = total_cost
+            .checked_add(cost)
+            .ok_or(ManagerError::CostOverflow {
+                cost: "bundle total".into(),
+            })?;
+        let mut request_access = engine.access(env.ctx, &target, &request, view)?;
+        request_access.write(native_account(signer));
+        access.extend(&request_access);
+        let entry = Routed {
+            request,
+            target,
+            engine,
+            fee,
+            signer,
+            nonce,
+        };
+        if let Some(overlay) = scratch.as_mut() {
+            replay(env.ctx, &entry, overlay);
+        }
+        routed.push(entry);
+    }
+    Ok(Prepared {
+        requests: routed,
+        access,
+        cost: total_cost,
+    })
+}
+
+/// Applies a request to a scratch overlay, ignoring failures (only its writes matter, for
+/// routing later requests of the same bundle).
+fn replay(ctx: &ExecutionContext, routed: &Routed, overlay: &mut Overlay<'_>) {
+    if fees::settle(overlay, &routed.signer, routed.nonce, routed.fee).is_ok() {
+        let _ = routed
+            .engine
+            .apply(ctx, &routed.target, &routed.request, overlay);
+    }
+}
+
+/// The signature checks of a prepared message's requests.
+pub(crate) fn signature_checks(
+    prepared: &Prepared,
+    network_id: u32,
+) -> Result<Vec<SignatureCheck>> {
+    prepared
+        .requests
+        .iter()
+        .map(|r| SignatureCheck::of_request(&r.request, network_id).map_err(ManagerError::from))
+        .collect()
+}
+
+/// Runs every engine's `validate` for a prepared message.
+pub(crate) fn validate(
+    ctx: &ExecutionContext,
+    prepared: &Prepared,
+    committed: &dyn StateRead,
+) -> Result<()> {
+    for routed in &prepared.requests {
+        routed
+            .engine
+            .validate(ctx, &routed.target, &routed.request, committed)?;
+    }
+    Ok(())
+}

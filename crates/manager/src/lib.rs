@@ -1,0 +1,47 @@
+//! The switchyard manager: the façade a node talks to.
+//!
+//! A [`Manager`] holds the registered engines (as `Arc<dyn Engine>`, in a route table), a
+//! [`Store`](switchyard_state::Store), the metrics and a worker pool. It offers:
+//! - the byte-level API of DESIGN §7: [`Manager::cost`], [`Manager::validate_message`],
+//!   [`Manager::lock`] / [`Manager::unlock`], [`Manager::process_message`],
+//!   [`Manager::capabilities`], every entry point instrumented with metrics;
+//! - the frame executor of DESIGN §6: [`Manager::execute_frame`] runs a [`Frame`] in parallel
+//!   where access sets allow, with exactly the result of [`Manager::execute_frame_serial`], and
+//!   commits it atomically with its receipt;
+//! - lifecycle: [`Manager::start`] / [`Manager::stop`] with timeouts, a `CancellationToken`,
+//!   and failure classes (rejected, temporary with bounded retries, critical).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use switchyard_manager::{Frame, Manager};
+//! use switchyard_router::domains;
+//! use switchyard_token::{NativeGenesis, TokenClient, TokenEngine};
+//!
+//! let alice = TokenClient::new(switchyard_router::auth::SigningKey::from_bytes(&[1; 32]), 7);
+//! let bob = TokenClient::new(switchyard_router::auth::SigningKey::from_bytes(&[2; 32]), 7);
+//! let manager = Manager::builder().engine(Arc::new(TokenEngine::new())).network_id(7).build()?;
+//! let genesis = NativeGenesis::new().balance(alice.account(), 1_000_000);
+//! manager.genesis(0, &genesis.changes())?;
+//!
+//! let (target, transfer) = alice.transfer(domains::NATIVE_TOKEN, bob.account(), 250, 1);
+//! let result = manager.execute_frame(Frame::new(1).message(target, transfer))?;
+//! assert_eq!(result.head.frame_number, 1);
+//! assert_eq!(result.receipt.outcomes.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod builder;
+mod error;
+mod frame;
+mod lifecycle;
+mod locks;
+mod manager;
+mod retry;
+
+pub use builder::ManagerBuilder;
+pub use error::{ManagerError, Result};
+pub use frame::{Frame, FrameResult};
+pub use lifecycle::Timeouts;
+pub use manager::{Manager, Processed};
+pub use retry::RetryPolicy;

@@ -1,0 +1,374 @@
+//! The `Manager` façade and its byte-level API (DESIGN §7).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use switchyard_metrics::{Metrics, Op, Status};
+use switchyard_proto::Limits;
+use switchyard_proto::v1::{Capability, MessageStatus};
+use switchyard_router::{
+    Address, BigUint, Domain, ExecutionContext, MemoryView, RouteTable, StateRead, StateWrite,
+};
+use switchyard_state::{ChangeSet, Head, Store};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::frame::apply::apply_message;
+use crate::frame::prepare::{
+    PrepareEnv, Prepared, decode_requests, family_domain, parse_target, request_cost,
+    route_message, validate,
+};
+use crate::locks::LockTable;
+use crate::{ManagerBuilder, ManagerError, Result, RetryPolicy};
+
+/// What `process_message` did to the state it was handed.
+#[derive(Debug)]
+pub struct Processed {
+    /// `Applied`, or `Failed` (the operation's effects were rolled back, its fee kept).
+    pub status: MessageStatus,
+    /// The cost in units.
+    pub cost: u64,
+    /// The fee charged.
+    pub fee: u128,
+    /// Why the operation failed, when it did.
+    pub error: Option<ManagerError>,
+}
+
+/// The manager: routes messages to engines, prices, validates, locks and applies them, and
+/// executes and commits frames. Cheap to clone; every clone is the same manager.
+#[derive(Clone)]
+pub struct Manager {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) routes: RouteTable,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) limits: Limits,
+    pub(crate) network_id: u32,
+    pub(crate) pool: rayon::ThreadPool,
+    pub(crate) locks: Mutex<LockTable>,
+    pub(crate) metrics: Metrics,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) head_tx: watch::Sender<Option<Head>>,
+    pub(crate) frame_lock: Mutex<()>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeouts: crate::lifecycle::Timeouts,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("routes", &self.inner.routes)
+            .field("network_id", &self.inner.network_id)
+            .field("threads", &self.inner.pool.current_num_threads())
+            .field("head", &self.inner.store.head())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Manager {
+    /// A builder; see [`ManagerBuilder`].
+    pub fn builder() -> ManagerBuilder {
+        ManagerBuilder::default()
+    }
+
+    /// The cost of a message in units: dispatched by its tag to the engine of the operation's
+    /// family; a bundle costs the sum of its requests; prover operations cost 0. A malformed,
+    /// empty or unknown message is an error, never a silent 0.
+    pub fn cost(&self, message: &[u8]) -> Result<BigUint> {
+        let started = Instant::now();
+        let result = (|| {
+            let requests = decode_requests(message, &self.inner.limits)?;
+            let mut total = BigUint::default();
+            for request in &requests {
+                let family = family_domain(request)?;
+                let engine = self.inner.routes.resolve(&family, &MemoryView::default())?;
+                total += request_cost(engine.as_ref(), request)?;
+            }
+            Ok(total)
+        })();
+        self.observe("none", Op::Cost, &result, started);
+        result
+    }
+
+    /// Validates a message against the last committed state: routing, signatures, and each
+    /// engine's shape and limit checks.
+    pub fn validate_message(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<()> {
+        let started = Instant::now();
+        let mut engine = "none";
+        let result = (|| {
+            let snapshot = self.inner.store.snapshot()?;
+            let ctx = self.context(frame_number, 1);
+            let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
+            engine = prepared
+                .requests
+                .first()
+                .map_or("none", |r| r.engine.name());
+            for routed in &prepared.requests {
+                switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
+            }
+            let verified = ExecutionContext {
+                signatures_verified: true,
+                ..ctx
+            };
+            validate(&verified, &prepared, snapshot.as_ref())
+        })();
+        self.observe(engine, Op::Validate, &result, started);
+        result
+    }
+
+    /// Acquires the message's access set (signers' native accounts included) in the lock
+    /// table, all or nothing, and returns the addresses locked. A conflict with a lock held by
+    /// an earlier call leaves nothing locked. Locks are global across engines and domains and
+    /// last until [`Manager::unlock`].
+    pub fn lock(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<Vec<Address>> {
+        let started = Instant::now();
+        let mut engine = "none";
+        let result = (|| {
+            let snapshot = self.inner.store.snapshot()?;
+            let ctx = self.context(frame_number, 1);
+            let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
+            engine = prepared
+                .requests
+                .first()
+                .map_or("none", |r| r.engine.name());
+            self.inner
+                .locks
+                .lock()
+                .acquire(&prepared.access)
+                .map_err(|address| {
+                    self.inner.metrics.lock_conflict();
+                    ManagerError::LockConflict { address }
+                })?;
+            Ok(prepared.access.addresses().copied().collect())
+        })();
+        self.observe(engine, Op::Lock, &result, started);
+        result
+    }
+
+    /// Releases every lock taken by [`Manager::lock`].
+    pub fn unlock(&self) {
+        self.inner.locks.lock().clear();
+    }
+
+    /// Routes, validates and applies one message to `state` (committed state plus whatever the
+    /// caller applied before), with fee and nonce settlement. An error means the message had
+    /// no effect at all (malformed, unroutable, bad signature, wrong nonce, unpayable fee);
+    /// `Ok` with status `Failed` means the operation failed, its effects were rolled back and
+    /// its fee kept.
+    pub fn process_message(
+        &self,
+        frame_number: u64,
+        fee_multiplier: u64,
+        target: &[u8],
+        message: &[u8],
+        state: &mut dyn StateWrite,
+    ) -> Result<Processed> {
+        let started = Instant::now();
+        let mut engine = "none";
+        let result = (|| {
+            let ctx = self.context(frame_number, fee_multiplier);
+            let prepared = self.prepare(&ctx, target, message, &*state)?;
+            engine = prepared
+                .requests
+                .first()
+                .map_or("none", |r| r.engine.name());
+            for routed in &prepared.requests {
+                switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
+            }
+            let verified = ExecutionContext {
+                signatures_verified: true,
+                ..ctx.clone()
+            };
+            validate(&verified, &prepared, &*state)?;
+            let applied = self.inner.retry.run(&self.inner.cancel, || {
+                apply_message(&ctx, &prepared, &*state)
+            })?;
+            if applied.status == MessageStatus::Rejected {
+                return Err(applied
+                    .error
+                    .unwrap_or_else(|| ManagerError::Config("rejected without reason".into())));
+            }
+            if let Some(changes) = &applied.changes {
+                write_changes(state, changes)?;
+            }
+            Ok(Processed {
+                status: applied.status,
+                cost: prepared.cost,
+                fee: applied.fee,
+                error: applied.error,
+            })
+        })();
+        let status = match &result {
+            Ok(p) if p.status == MessageStatus::Applied => Ok(()),
+            Ok(p) => Err(p.error.as_ref()),
+            Err(e) => Err(Some(e)),
+        };
+        self.observe_status(engine, Op::Apply, status, started);
+        result
+    }
+
+    /// The protocols every engine advertises, deduplicated by protocol identifier (the first
+    /// engine registered wins), in registration order.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut capabilities = Vec::new();
+        for engine in self.inner.routes.engines() {
+            for capability in engine.capabilities() {
+                if seen.insert(capability.protocol.clone()) {
+                    capabilities.push(capability);
+                }
+            }
+        }
+        capabilities
+    }
+
+    /// Commits `changes` as the first frame of an empty store (the genesis state) and
+    /// publishes its head.
+    pub fn genesis(&self, frame_number: u64, changes: &ChangeSet) -> Result<Head> {
+        let _one_frame_at_a_time = self.inner.frame_lock.lock();
+        if let Some(head) = self.inner.store.head() {
+            return Err(ManagerError::FrameOutOfOrder {
+                head: head.frame_number,
+                found: frame_number,
+            });
+        }
+        let head = self
+            .inner
+            .store
+            .commit(frame_number, changes, &mut |_| Vec::new())?;
+        self.inner.head_tx.send_replace(Some(head));
+        self.inner.metrics.set_frame_height(head.frame_number);
+        Ok(head)
+    }
+
+    /// The head of the last committed frame.
+    pub fn head(&self) -> Option<Head> {
+        self.inner.store.head()
+    }
+
+    /// A receiver of every new head, as frames commit.
+    pub fn subscribe_heads(&self) -> watch::Receiver<Option<Head>> {
+        self.inner.head_tx.subscribe()
+    }
+
+    /// The store frames are committed to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The route table.
+    pub fn routes(&self) -> &RouteTable {
+        &self.inner.routes
+    }
+
+    /// The metrics every entry point records.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The token that shuts the manager down; cancelled by a critical failure.
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.inner.cancel.clone()
+    }
+
+    /// The network id signatures are checked against.
+    pub fn network_id(&self) -> u32 {
+        self.inner.network_id
+    }
+
+    /// Worker threads of the frame executor.
+    pub fn threads(&self) -> usize {
+        self.inner.pool.current_num_threads()
+    }
+
+    pub(crate) fn context(&self, frame_number: u64, fee_multiplier: u64) -> ExecutionContext {
+        ExecutionContext {
+            frame_number,
+            fee_multiplier,
+            network_id: self.inner.network_id,
+            fee_recipient: [0; 32],
+            signatures_verified: false,
+        }
+    }
+
+    fn prepare(
+        &self,
+        ctx: &ExecutionContext,
+        target: &[u8],
+        message: &[u8],
+        state: &dyn StateRead,
+    ) -> Result<Prepared> {
+        if self.inner.cancel.is_cancelled() {
+            return Err(ManagerError::Cancelled);
+        }
+        let target: Domain = parse_target(target)?;
+        let requests = decode_requests(message, &self.inner.limits)?;
+        let env = PrepareEnv {
+            routes: &self.inner.routes,
+            ctx,
+        };
+        route_message(env, &target, requests, state)
+    }
+
+    fn observe<T>(&self, engine: &str, op: Op, result: &Result<T>, started: Instant) {
+        self.observe_status(
+            engine,
+            op,
+            result.as_ref().map(|_| ()).map_err(Some),
+            started,
+        );
+    }
+
+    fn observe_status(
+        &self,
+        engine: &str,
+        op: Op,
+        result: std::result::Result<(), Option<&ManagerError>>,
+        started: Instant,
+    ) {
+        let status = match result {
+            Ok(()) => Status::Ok,
+            Err(Some(error)) => metrics_status(error),
+            Err(None) => Status::Rejected,
+        };
+        self.inner
+            .metrics
+            .record_request(engine, op, status, started.elapsed().as_secs_f64());
+    }
+
+    /// Logs an error that stops a frame; critical ones cancelled the manager already.
+    pub(crate) fn escalate(&self, error: ManagerError) -> ManagerError {
+        tracing::error!(%error, "frame aborted");
+        error
+    }
+}
+
+/// The metrics status of an error.
+fn metrics_status(error: &ManagerError) -> Status {
+    use switchyard_router::Severity;
+    match error {
+        ManagerError::Route(switchyard_router::RouteError::NoEngine { .. }) => Status::NoEngine,
+        ManagerError::Malformed(_)
+        | ManagerError::BadTarget(_)
+        | ManagerError::NotAnOperation(_) => Status::Malformed,
+        other => match other.severity() {
+            Severity::Rejected => Status::Rejected,
+            Severity::Temporary => Status::Temporary,
+            Severity::Critical => Status::Critical,
+        },
+    }
+}
+
+/// Writes a change set into a caller's state.
+fn write_changes(state: &mut dyn StateWrite, changes: &ChangeSet) -> Result<()> {
+    for (address, value) in changes.iter() {
+        match value {
+            Some(value) => state.put(*address, value.to_vec())?,
+            None => state.delete(address)?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,427 @@
+//! `switchyard bench`: runs workloads through the manager and reports rates as JSON.
+//!
+//! Every comparison of the standard suite runs in one process, on the same generated
+//! messages, so ratios hold even on a shared machine whose absolute speed drifts.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use switchyard_manager::Manager;
+use switchyard_proto::CanonicalMessage;
+use switchyard_proto::v1::{MessageRequest, MessageStatus};
+use switchyard_router::auth::{SignatureCheck, verify_batch};
+use switchyard_router::{Domain, Engine, ExecutionContext, fees};
+use switchyard_state::{ChangeSet, MemoryStore, Overlay, RedbStore, Store};
+use switchyard_token::TokenEngine;
+
+use crate::workload::{self, MixedParams, NETWORK_ID, TransferParams, Workload};
+use crate::{NodeError, Result};
+
+/// Which store a run commits to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// In memory.
+    Memory,
+    /// redb with durable commits, in a temporary directory.
+    Redb,
+}
+
+/// Which workload a run executes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// Signed native-token transfers.
+    Transfers,
+    /// Deploys, mints, transfers and pending transfers.
+    Mixed,
+}
+
+/// What one run measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    /// What ran.
+    pub label: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Store committed to.
+    pub store: StoreKind,
+    /// Whether signatures were verified before timing.
+    pub preverified: bool,
+    /// Messages executed.
+    pub messages: usize,
+    /// Frames executed.
+    pub frames: usize,
+    /// Wall time of all frames, in seconds.
+    pub seconds: f64,
+    /// Messages per second.
+    pub tps: f64,
+    /// Median frame time, in milliseconds.
+    pub frame_p50_ms: f64,
+    /// 99th percentile frame time, in milliseconds.
+    pub frame_p99_ms: f64,
+    /// Messages applied.
+    pub applied: usize,
+    /// Messages that failed (fee kept).
+    pub failed: usize,
+    /// Messages rejected or malformed (no effect).
+    pub rejected: usize,
+    /// The final state root, hex.
+    pub state_root: String,
+}
+
+/// Runs `workload` through a manager with `threads` workers on `store`.
+pub fn run(
+    label: &str,
+    workload: &Workload,
+    threads: usize,
+    store: StoreKind,
+    preverified: bool,
+) -> Result<RunReport> {
+    let directory = tempfile::tempdir().map_err(|e| NodeError::Io {
+        context: "temporary directory",
+        source: e,
+    })?;
+    let store_handle: Arc<dyn Store> = match store {
+        StoreKind::Memory => Arc::new(MemoryStore::new()),
+        StoreKind::Redb => Arc::new(RedbStore::open(directory.path())?),
+    };
+    let manager = Manager::builder()
+        .engine(Arc::new(TokenEngine::new()))
+        .network_id(NETWORK_ID)
+        .threads(threads)
+        .store(store_handle)
+        .build()?;
+    manager.genesis(0, &genesis_changes(workload)?)?;
+    let mut frame_ms = Vec::with_capacity(workload.frames.len());
+    let (mut applied, mut failed, mut rejected) = (0, 0, 0);
+    let mut root = String::new();
+    let progress = Progress::new(label, workload.frames.len());
+    let started = Instant::now();
+    for (done, frame) in workload.frames.iter().enumerate() {
+        let frame = frame.clone().signatures_verified(preverified);
+        let frame_started = Instant::now();
+        let result = manager.execute_frame(frame)?;
+        frame_ms.push(frame_started.elapsed().as_secs_f64() * 1e3);
+        for outcome in &result.receipt.outcomes {
+            match outcome.status() {
+                MessageStatus::Applied => applied += 1,
+                MessageStatus::Failed => failed += 1,
+                _ => rejected += 1,
+            }
+        }
+        root = result.head.state_root.to_string();
+        progress.tick(done + 1);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    progress.finish();
+    let messages = workload.messages();
+    Ok(RunReport {
+        label: label.to_owned(),
+        threads,
+        store,
+        preverified,
+        messages,
+        frames: workload.frames.len(),
+        seconds,
+        tps: rate(messages, seconds),
+        frame_p50_ms: percentile(&mut frame_ms, 50),
+        frame_p99_ms: percentile(&mut frame_ms, 99),
+        applied,
+        failed,
+        rejected,
+        state_root: root,
+    })
+}
+
+/// The genesis of a workload as a change set.
+pub fn genesis_changes(workload: &Workload) -> Result<ChangeSet> {
+    let mut changes = ChangeSet::new();
+    for (address, value) in switchyard_token::genesis(&workload.genesis)? {
+        changes.put(address, value);
+    }
+    Ok(changes)
+}
+
+/// Signatures per second that batch verification alone reaches on `threads` threads over the
+/// workload's messages (the bound for signed execution).
+pub fn verify_rate(workload: &Workload, threads: usize) -> Result<f64> {
+    let checks: Vec<SignatureCheck> = workload
+        .frames
+        .iter()
+        .flat_map(|f| &f.messages)
+        .filter_map(|(_, bytes)| MessageRequest::from_canonical_bytes(bytes).ok())
+        .filter_map(|request| SignatureCheck::of_request(&request, NETWORK_ID).ok())
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| NodeError::Pool(e.to_string()))?;
+    let started = Instant::now();
+    let all_valid = pool.install(|| checks.par_chunks(64).all(verify_batch));
+    let seconds = started.elapsed().as_secs_f64();
+    if !all_valid {
+        return Err(NodeError::Bench(
+            "generated signatures failed to verify".into(),
+        ));
+    }
+    Ok(rate(checks.len(), seconds))
+}
+
+/// Messages per second of the plainest executor: one thread, one overlay per frame, each
+/// message decoded, its fee settled and the token engine's `apply` called, then the frame's
+/// changes committed to a memory store. No routing, scheduling, per-message overlays,
+/// receipts or signature checks: the baseline of `manager_overhead`.
+pub fn direct_engine_rate(workload: &Workload) -> Result<f64> {
+    let store = MemoryStore::new();
+    store.commit(0, &genesis_changes(workload)?, &mut |_| Vec::new())?;
+    let engine = TokenEngine::new();
+    let started = Instant::now();
+    for frame in &workload.frames {
+        let snapshot = store.snapshot()?;
+        let ctx = ExecutionContext {
+            frame_number: frame.number,
+            fee_multiplier: frame.fee_multiplier,
+            network_id: NETWORK_ID,
+            fee_recipient: frame.fee_recipient,
+            signatures_verified: true,
+        };
+        let mut overlay = Overlay::new(snapshot.as_ref());
+        for (target, bytes) in &frame.messages {
+            let Ok(request) = MessageRequest::from_canonical_bytes(bytes) else {
+                continue;
+            };
+            let (Ok(target), Some(auth)) = (Domain::from_slice(target), request.auth()) else {
+                continue;
+            };
+            let Ok(signer) = <[u8; 32]>::try_from(auth.public_key.as_slice()) else {
+                continue;
+            };
+            let fee = fees::fee_for(&engine.cost(&request)?, ctx.fee_multiplier)?;
+            if fees::settle(&mut overlay, &signer, auth.nonce, fee).is_ok() {
+                let _ = engine.apply(&ctx, &target, &request, &mut overlay);
+            }
+        }
+        let changes = overlay.into_changes();
+        store.commit(frame.number, &changes, &mut |_| Vec::new())?;
+    }
+    Ok(rate(workload.messages(), started.elapsed().as_secs_f64()))
+}
+
+/// Options of the standard suite.
+#[derive(Debug, Clone, Copy)]
+pub struct SuiteOptions {
+    /// Messages per workload.
+    pub messages: usize,
+    /// Messages per frame.
+    pub frame_size: usize,
+    /// Seed of the workloads.
+    pub seed: u64,
+}
+
+/// Runs the standard suite and returns its JSON report.
+pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
+    let transfer = |conflict_ppm| {
+        workload::transfers(TransferParams {
+            seed: options.seed,
+            accounts: options.frame_size * 2,
+            messages: options.messages,
+            frame_size: options.frame_size,
+            conflict_ppm,
+        })
+    };
+    eprintln!(
+        "generating and signing {} transfers (x2 workloads)...",
+        options.messages
+    );
+    let free = transfer(0);
+    let hot = transfer(1_000_000);
+
+    let serial = run(
+        "conflict-free, 1 thread",
+        &free,
+        1,
+        StoreKind::Memory,
+        false,
+    )?;
+    let parallel = run(
+        "conflict-free, 2 threads",
+        &free,
+        2,
+        StoreKind::Memory,
+        false,
+    )?;
+    let verify = verify_rate(&free, 2)?;
+    let hot_serial = run("hot account, 1 thread", &hot, 1, StoreKind::Memory, false)?;
+    let hot_parallel = run("hot account, 2 threads", &hot, 2, StoreKind::Memory, false)?;
+    let preverified_one = run("preverified, 1 thread", &free, 1, StoreKind::Memory, true)?;
+    let direct = direct_engine_rate(&free)?;
+    let preverified_two = run("preverified, 2 threads", &free, 2, StoreKind::Memory, true)?;
+    let redb = run("redb, 2 threads", &free, 2, StoreKind::Redb, false)?;
+    if serial.state_root != parallel.state_root || hot_serial.state_root != hot_parallel.state_root
+    {
+        return Err(NodeError::Bench(
+            "parallel and serial runs reached different state roots".into(),
+        ));
+    }
+
+    let ratio = |name: &str, numerator: f64, denominator: f64, target: f64| {
+        let value = if denominator > 0.0 {
+            numerator / denominator
+        } else {
+            0.0
+        };
+        (
+            name.to_owned(),
+            json!({ "numerator": numerator, "denominator": denominator, "ratio": value, "target": target, "met": value >= target }),
+        )
+    };
+    let ratios: serde_json::Map<String, Value> = [
+        ratio("parallel_speedup", parallel.tps, serial.tps, 1.8),
+        ratio("verify_bound_fraction", parallel.tps, verify, 0.75),
+        ratio(
+            "hot_account_vs_serial",
+            hot_parallel.tps,
+            hot_serial.tps,
+            0.9,
+        ),
+        ratio("manager_overhead", preverified_one.tps, direct, 0.9),
+        ratio("redb_vs_memory", redb.tps, parallel.tps, 0.5),
+    ]
+    .into_iter()
+    .collect();
+    Ok(json!({
+        "suite": "standard",
+        "messages": options.messages,
+        "frame_size": options.frame_size,
+        "seed": options.seed,
+        "ratios": ratios,
+        "preverified_tps": preverified_two.tps,
+        "verify_rate_2_threads": verify,
+        "direct_engine_tps": direct,
+        "peak_rss_kb": peak_rss_kb(),
+        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb],
+    }))
+}
+
+/// Options of a single run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Which workload.
+    pub workload: WorkloadKind,
+    /// Accounts taking part.
+    pub accounts: usize,
+    /// Total messages.
+    pub messages: usize,
+    /// Messages per frame.
+    pub frame_size: usize,
+    /// Worker threads.
+    pub threads: usize,
+    /// Store.
+    pub store: StoreKind,
+    /// Seed.
+    pub seed: u64,
+    /// Fraction of transfers to the hot account, in parts per million.
+    pub conflict_ppm: u64,
+    /// Verify signatures before timing.
+    pub preverified: bool,
+}
+
+/// Runs one configured workload and returns its JSON report.
+pub fn single_run(options: RunOptions) -> Result<Value> {
+    let workload = match options.workload {
+        WorkloadKind::Transfers => workload::transfers(TransferParams {
+            seed: options.seed,
+            accounts: options.accounts,
+            messages: options.messages,
+            frame_size: options.frame_size,
+            conflict_ppm: options.conflict_ppm,
+        }),
+        WorkloadKind::Mixed => workload::mixed(MixedParams {
+            seed: options.seed,
+            accounts: options.accounts,
+            messages: options.messages,
+            frame_size: options.frame_size,
+            adversarial: false,
+        }),
+    };
+    let report = run(
+        "run",
+        &workload,
+        options.threads,
+        options.store,
+        options.preverified,
+    )?;
+    Ok(json!({ "workload": options.workload, "run": report, "peak_rss_kb": peak_rss_kb() }))
+}
+
+fn rate(count: usize, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+fn percentile(values: &mut [f64], p: usize) -> f64 {
+    values.sort_by(f64::total_cmp);
+    if values.is_empty() {
+        return 0.0;
+    }
+    let index = ((values.len() - 1) * p).div_ceil(100);
+    values.get(index).copied().unwrap_or(0.0)
+}
+
+/// Peak resident set size of this process, in KiB (Linux; 0 elsewhere).
+pub fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix("VmHWM:")
+                    .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// A one-line progress bar on stderr, for runs of more than a few frames.
+struct Progress {
+    label: String,
+    total: usize,
+    visible: bool,
+}
+
+impl Progress {
+    fn new(label: &str, total: usize) -> Self {
+        Self {
+            label: label.to_owned(),
+            total,
+            visible: total >= 5,
+        }
+    }
+
+    fn tick(&self, done: usize) {
+        if self.visible {
+            let width = 30;
+            let filled = (done * width) / self.total.max(1);
+            eprint!(
+                "\r  {:<28} [{}{}] {done}/{}",
+                self.label,
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                self.total
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+
+    fn finish(&self) {
+        if self.visible {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The `switchyard` binary's library: the commands behind `switchyard decode` and
+//! `switchyard bench`, and the deterministic workloads the benchmarks and the determinism
+//! tests share.
+//!
+//! ```
+//! use switchyard_node::workload::{transfers, TransferParams};
+//!
+//! let workload = transfers(TransferParams { seed: 1, accounts: 8, messages: 4, frame_size: 4, conflict_ppm: 0 });
+//! assert_eq!(workload.messages(), 4);
+//! let report = switchyard_node::bench::run("doc", &workload, 1, switchyard_node::bench::StoreKind::Memory, false)?;
+//! assert_eq!(report.applied, 4);
+//! # Ok::<(), switchyard_node::NodeError>(())
+//! ```
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+pub mod bench;
+pub mod decode;
+mod error;
+mod rng;
+pub mod workload;
+
+pub use error::{NodeError, Result};
+
+// Used by the binary only.
+use clap as _;
+use tracing_subscriber as _;

@@ -1,0 +1,153 @@
+//! `switchyard`: the node's command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use switchyard_node::bench::{self, RunOptions, StoreKind, SuiteOptions, WorkloadKind};
+use switchyard_node::{NodeError, decode};
+
+/// switchyard: the execution layer of a sharded ledger node.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode canonical message bytes (hex) strictly and pretty-print them.
+    Decode {
+        /// The canonical bytes as hex: 4-byte type tag, then the protobuf encoding.
+        hex: String,
+    },
+    /// Run benchmark workloads and print a JSON report on stdout.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Run a named suite of comparisons ("standard") instead of one workload.
+    #[arg(long)]
+    suite: Option<String>,
+    /// Print the JSON report (always printed; kept for scripts that pass it).
+    #[arg(long)]
+    json: bool,
+    /// Workload of a single run.
+    #[arg(long, value_enum, default_value = "transfers")]
+    workload: WorkloadKind,
+    /// Accounts taking part (transfers: keep at least twice the frame size for no conflicts).
+    #[arg(long, default_value_t = 20_000)]
+    accounts: usize,
+    /// Total messages.
+    #[arg(long, default_value_t = 100_000)]
+    messages: usize,
+    /// Messages per frame.
+    #[arg(long, default_value_t = 10_000)]
+    frame_size: usize,
+    /// Worker threads (default: available cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Store to commit to.
+    #[arg(long, value_enum, default_value = "memory")]
+    store: StoreKind,
+    /// Seed of the generated workload.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Fraction (0 to 1) of transfers sent to one hot account.
+    #[arg(long, default_value_t = 0.0)]
+    conflict: f64,
+    /// Verify signatures before timing starts (execution alone).
+    #[arg(long)]
+    preverified: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("switchyard: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), NodeError> {
+    match cli.command {
+        Command::Decode { hex } => {
+            let (_, rendered) = decode::decode_hex(&hex)?;
+            println!("{rendered}");
+            Ok(())
+        }
+        Command::Bench(args) => bench_command(args),
+    }
+}
+
+fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
+    if args.messages == 0 || args.frame_size == 0 {
+        return Err(NodeError::Argument {
+            name: "--messages/--frame-size",
+            reason: "must be at least 1".into(),
+        });
+    }
+    if !(0.0..=1.0).contains(&args.conflict) {
+        return Err(NodeError::Argument {
+            name: "--conflict",
+            reason: format!("{} is not within 0..=1", args.conflict),
+        });
+    }
+    let threads = match args.threads {
+        Some(0) => {
+            return Err(NodeError::Argument {
+                name: "--threads",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let report = match args.suite.as_deref() {
+        Some("standard") => bench::standard_suite(SuiteOptions {
+            messages: args.messages,
+            frame_size: args.frame_size,
+            seed: args.seed,
+        })?,
+        Some(other) => {
+            return Err(NodeError::Argument {
+                name: "--suite",
+                reason: format!("unknown suite {other:?}; known: standard"),
+            });
+        }
+        None => bench::single_run(RunOptions {
+            workload: args.workload,
+            accounts: args.accounts,
+            messages: args.messages,
+            frame_size: args.frame_size,
+            threads,
+            store: args.store,
+            seed: args.seed,
+            // Parts per million: the only float-to-integer step, on a command-line value.
+            conflict_ppm: (args.conflict * 1e6).round() as u64,
+            preverified: args.preverified,
+        })?,
+    };
+    let _ = args.json;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    );
+    if let Some(ratios) = report.get("ratios").and_then(|r| r.as_object()) {
+        for (name, value) in ratios {
+            eprintln!(
+                "{name:>24}: {:.3} (target {})",
+                value["ratio"].as_f64().unwrap_or(0.0),
+                value["target"]
+            );
+        }
+    }
+    Ok(())
+}
