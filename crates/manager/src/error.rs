@@ -121,7 +121,7 @@ impl ManagerError {
             ManagerError::Engine(e) => e.severity(),
             ManagerError::State(e) => e.severity(),
             ManagerError::Fee(FeeError::State(e)) => e.severity(),
-            ManagerError::Store(_) => Severity::Temporary,
+            ManagerError::Store(e) => e.severity(),
             ManagerError::RetriesExhausted { .. } | ManagerError::Cancelled => Severity::Critical,
             ManagerError::StartFailed { .. }
             | ManagerError::Timeout { .. }

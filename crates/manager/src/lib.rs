@@ -14,17 +14,22 @@
 //! ```
 //! use std::sync::Arc;
 //! use switchyard_manager::{Frame, Manager};
-//! use switchyard_router::domains;
+//! use switchyard_router::{auth::SigningKey, domains};
+//! use switchyard_state::ChangeSet;
 //! use switchyard_token::{NativeGenesis, TokenClient, TokenEngine};
 //!
-//! let alice = TokenClient::new(switchyard_router::auth::SigningKey::from_bytes(&[1; 32]), 7);
-//! let bob = TokenClient::new(switchyard_router::auth::SigningKey::from_bytes(&[2; 32]), 7);
+//! let mut alice = TokenClient::new(SigningKey::from_bytes(&[1; 32]), 7, 1);
+//! let bob = [2; 32];
 //! let manager = Manager::builder().engine(Arc::new(TokenEngine::new())).network_id(7).build()?;
-//! let genesis = NativeGenesis::new().balance(alice.account(), 1_000_000);
-//! manager.genesis(0, &genesis.changes())?;
+//! let genesis = NativeGenesis { balances: vec![(alice.public_key(), 1_000_000)], ..Default::default() };
+//! let changes: ChangeSet = switchyard_token::genesis(&genesis)?
+//!     .into_iter()
+//!     .map(|(address, value)| (address, Some(value)))
+//!     .collect();
+//! manager.genesis(0, &changes)?;
 //!
-//! let (target, transfer) = alice.transfer(domains::NATIVE_TOKEN, bob.account(), 250, 1);
-//! let result = manager.execute_frame(Frame::new(1).message(target, transfer))?;
+//! let (target, transfer) = alice.transfer(domains::NATIVE_TOKEN, bob, 250).into_parts();
+//! let result = manager.execute_frame(Frame::new(1).message(target.0, transfer))?;
 //! assert_eq!(result.head.frame_number, 1);
 //! assert_eq!(result.receipt.outcomes.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -79,17 +79,19 @@ impl Manager {
     /// empty or unknown message is an error, never a silent 0.
     pub fn cost(&self, message: &[u8]) -> Result<BigUint> {
         let started = Instant::now();
+        let mut first_engine: Option<&'static str> = None;
         let result = (|| {
             let requests = decode_requests(message, &self.inner.limits)?;
             let mut total = BigUint::default();
             for request in &requests {
                 let family = family_domain(request)?;
                 let engine = self.inner.routes.resolve(&family, &MemoryView::default())?;
+                first_engine.get_or_insert(engine.name());
                 total += request_cost(engine.as_ref(), request)?;
             }
             Ok(total)
         })();
-        self.observe("none", Op::Cost, &result, started);
+        self.observe(first_engine.unwrap_or("none"), Op::Cost, &result, started);
         result
     }
 

@@ -105,9 +105,7 @@ mod tests {
         let mut calls = 0;
         let result: Result<()> = policy.run(&cancel, || {
             calls += 1;
-            Err(ManagerError::Store(StoreError::Backend {
-                reason: "disk busy".into(),
-            }))
+            Err(ManagerError::Store(StoreError::Injected { writes: 0 }))
         });
         assert_eq!(calls, 3);
         assert!(matches!(
@@ -121,9 +119,7 @@ mod tests {
         let result = policy.run(&cancel, || {
             calls += 1;
             if calls < 2 {
-                Err(ManagerError::Store(StoreError::Backend {
-                    reason: "busy".into(),
-                }))
+                Err(ManagerError::Store(StoreError::Injected { writes: 1 }))
             } else {
                 Ok(calls)
             }

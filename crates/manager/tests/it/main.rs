@@ -1,0 +1,13 @@
+//! Integration tests of the manager through its public API: routing, locks, cost, lifecycle,
+//! metrics, the token engine end to end, frames, and robustness against arbitrary input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod common;
+mod routing;
