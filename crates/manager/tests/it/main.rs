@@ -11,3 +11,6 @@
 
 mod common;
 mod routing;
+mod cost;
+mod locks;
+mod lifecycle;
