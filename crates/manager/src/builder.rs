@@ -56,7 +56,8 @@ impl ManagerBuilder {
     ///
     /// ```
     /// # use switchyard_manager::Manager;
-    /// let manager = Manager::builder().engine(std::sync::Arc::new(switchyard_token::TokenEngine::new())).build()?;
+    /// let token = std::sync::Arc::new(switchyard_token::TokenEngine::new());
+    /// let manager = Manager::builder().engine(token).build()?;
     /// assert!(manager.routes().engine("token").is_some());
     /// # Ok::<(), switchyard_manager::ManagerError>(())
     /// ```

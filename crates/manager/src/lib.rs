@@ -14,24 +14,27 @@
 //! ```
 //! use std::sync::Arc;
 //! use switchyard_manager::{Frame, Manager};
-//! use switchyard_router::{auth::SigningKey, domains};
+//! use switchyard_proto::v1::MessageStatus;
+//! use switchyard_router::{auth::SigningKey, domains::NATIVE_TOKEN};
 //! use switchyard_state::ChangeSet;
 //! use switchyard_token::{NativeGenesis, TokenClient, TokenEngine};
 //!
 //! let mut alice = TokenClient::new(SigningKey::from_bytes(&[1; 32]), 7, 1);
 //! let bob = [2; 32];
 //! let manager = Manager::builder().engine(Arc::new(TokenEngine::new())).network_id(7).build()?;
+//!
+//! // Genesis: the native token with Alice's balance.
 //! let genesis = NativeGenesis { balances: vec![(alice.public_key(), 1_000_000)], ..Default::default() };
-//! let changes: ChangeSet = switchyard_token::genesis(&genesis)?
-//!     .into_iter()
-//!     .map(|(address, value)| (address, Some(value)))
-//!     .collect();
+//! let changes: ChangeSet = switchyard_token::genesis(&genesis)?.into_iter().collect();
 //! manager.genesis(0, &changes)?;
 //!
-//! let (target, transfer) = alice.transfer(domains::NATIVE_TOKEN, bob, 250).into_parts();
-//! let result = manager.execute_frame(Frame::new(1).message(target.0, transfer))?;
+//! // Frame 1: one signed transfer.
+//! let (target, bytes) = alice.transfer(NATIVE_TOKEN, bob, 250).into_parts();
+//! let result = manager.execute_frame(Frame::new(1).message(target.0, bytes))?;
 //! assert_eq!(result.head.frame_number, 1);
-//! assert_eq!(result.receipt.outcomes.len(), 1);
+//! assert_eq!(result.receipt.outcomes[0].status(), MessageStatus::Applied);
+//! let snapshot = manager.store().snapshot()?;
+//! assert_eq!(switchyard_token::balance(snapshot.as_ref(), &NATIVE_TOKEN, &bob)?, 250);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]

@@ -156,6 +156,45 @@ impl FromStr for Address {
     }
 }
 
+/// A [`std::hash::BuildHasher`] for maps keyed by [`Address`] (stores, frame views).
+///
+/// Addresses are public keys and BLAKE3 outputs, whose bytes are already well mixed, so the
+/// hasher only folds them with a multiply-rotate; it is several times faster than SipHash on
+/// 64-byte keys. It has no random seed: use it for lookups, never to order anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AddressHashBuilder;
+
+/// The hasher of [`AddressHashBuilder`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
+            self.0 = (self.0 ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(23);
+        }
+    }
+
+    fn write_usize(&mut self, _length_prefix: usize) {
+        // Only slice length prefixes reach here, and every address has the same lengths.
+    }
+}
+
+impl std::hash::BuildHasher for AddressHashBuilder {
+    type Hasher = AddressHasher;
+    fn build_hasher(&self) -> AddressHasher {
+        AddressHasher::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +225,19 @@ mod tests {
             "zz".parse::<Domain>(),
             Err(AddressError::Hex { .. })
         ));
+    }
+
+    #[test]
+    fn the_address_hasher_tells_addresses_apart() {
+        use std::hash::BuildHasher;
+        let a = AddressHashBuilder.hash_one(Address::new(Domain([1; 32]), [2; 32]));
+        let b = AddressHashBuilder.hash_one(Address::new(Domain([1; 32]), [3; 32]));
+        let c = AddressHashBuilder.hash_one(Address::new(Domain([2; 32]), [2; 32]));
+        assert!(a != b && b != c && a != c);
+        assert_eq!(
+            a,
+            AddressHashBuilder.hash_one(Address::new(Domain([1; 32]), [2; 32]))
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ mod route;
 mod view;
 
 pub use access::AccessSet;
-pub use address::{Address, AddressError, Domain, Key};
+pub use address::{Address, AddressError, AddressHashBuilder, AddressHasher, Domain, Key};
 pub use context::ExecutionContext;
 pub use engine::{Engine, Severity};
 pub use error::{EngineError, RouteError, StateError};

@@ -91,6 +91,18 @@ impl FromIterator<(Address, Option<Vec<u8>>)> for ChangeSet {
     }
 }
 
+impl FromIterator<(Address, Vec<u8>)> for ChangeSet {
+    /// Collects puts (e.g. genesis records) in order; a later put of an address wins.
+    fn from_iter<I: IntoIterator<Item = (Address, Vec<u8>)>>(iter: I) -> Self {
+        Self {
+            entries: iter
+                .into_iter()
+                .map(|(address, value)| (address, Some(value)))
+                .collect(),
+        }
+    }
+}
+
 impl Extend<(Address, Option<Vec<u8>>)> for ChangeSet {
     fn extend<I: IntoIterator<Item = (Address, Option<Vec<u8>>)>>(&mut self, iter: I) {
         self.entries.extend(iter);

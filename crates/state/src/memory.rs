@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use rpds::HashTrieMapSync;
-use switchyard_router::{Address, StateError, StateRead};
+use switchyard_router::{Address, AddressHashBuilder, StateError, StateRead};
 
 use crate::lattice::Update;
 use crate::store::{FailPoint, check_frame_number, injected};
@@ -14,7 +14,7 @@ use crate::{ChangeSet, Head, Lattice, Snapshot, StateRoot, Store, StoreError};
 
 /// The entries of one committed frame. A persistent hash trie: cloning it is O(1) and shares
 /// structure, and an insert copies only the path to the changed leaf.
-type Entries = HashTrieMapSync<Address, Vec<u8>>;
+type Entries = HashTrieMapSync<Address, Vec<u8>, AddressHashBuilder>;
 
 /// One committed frame: its entries, lattice and head, never changed once published.
 #[derive(Clone)]
@@ -59,7 +59,7 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self {
             current: RwLock::new(Arc::new(Committed {
-                entries: Entries::new_sync(),
+                entries: Entries::new_with_hasher_and_ptr_kind(AddressHashBuilder),
                 lattice: Lattice::new(),
                 head: None,
             })),

@@ -65,6 +65,7 @@ impl Manager {
     }
 
     fn run_frame(&self, frame: Frame, mode: Mode) -> Result<FrameResult> {
+        let frame_started = Instant::now();
         let inner = &*self.inner;
         let _one_frame_at_a_time = inner.frame_lock.lock();
         if inner.cancel.is_cancelled() {
@@ -90,7 +91,7 @@ impl Manager {
         inner.metrics.frame_messages(frame.messages.len() as u64);
 
         // 1. decode, route, price, access sets.
-        let started = Instant::now();
+        let mut timer = PhaseTimer::new(&inner.metrics);
         let env = PrepareEnv {
             routes: &inner.routes,
             ctx: &ctx,
@@ -114,80 +115,79 @@ impl Manager {
                 Err(error) => (Err(Refused::new(error)), Vec::new()),
             }
         };
-        let (mut slots, checks): (Vec<Slot>, Vec<Vec<SignatureCheck>>) = match mode {
-            Mode::Parallel => inner
-                .pool
-                .install(|| frame.messages.par_iter().map(prepare).unzip()),
-            Mode::Serial => frame.messages.iter().map(prepare).unzip(),
-        };
-        inner
-            .metrics
-            .frame_phase(Phase::Decode, started.elapsed().as_secs_f64());
+        let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
+        let ((mut slots, checks), hashes): ((Vec<Slot>, Vec<Vec<SignatureCheck>>), Vec<[u8; 32]>) =
+            match mode {
+                Mode::Parallel => inner.pool.install(|| {
+                    rayon::join(
+                        || frame.messages.par_iter().map(prepare).unzip(),
+                        || frame.messages.par_iter().map(hash).collect(),
+                    )
+                }),
+                Mode::Serial => (
+                    frame.messages.iter().map(prepare).unzip(),
+                    frame.messages.iter().map(hash).collect(),
+                ),
+            };
+        timer.end(Phase::Decode);
 
         // 2. signatures (batch-verified) and engine validation.
-        let started = Instant::now();
         let verified_ctx = ExecutionContext {
             signatures_verified: true,
             ..ctx.clone()
         };
-        let validate = |(slot, checks): (&mut Slot, &Vec<SignatureCheck>)| {
-            let Ok(prepared) = slot else { return };
-            let verdict = if frame.signatures_verified || verify_batch(checks) {
-                Ok(())
-            } else {
-                checks
-                    .iter()
-                    .try_for_each(|check| check.verify().map_err(ManagerError::from))
-            };
-            let verdict =
-                verdict.and_then(|()| super::prepare::validate(&verified_ctx, prepared, committed));
-            if let Err(error) = verdict {
-                *slot = Err(Refused::new(error));
+        // Signatures are batch-verified over fixed chunks of messages in frame order (the
+        // same chunks whatever the thread count); a chunk whose batch fails is verified one
+        // signature at a time to find the bad ones.
+        let validate = |(slots, checks): (&mut [Slot], &[Vec<SignatureCheck>])| {
+            let batch_ok = frame.signatures_verified || verify_batch(checks.iter().flatten());
+            for (slot, checks) in slots.iter_mut().zip(checks) {
+                let Ok(prepared) = slot else { continue };
+                let verdict = if batch_ok {
+                    Ok(())
+                } else {
+                    checks
+                        .iter()
+                        .try_for_each(|check| check.verify().map_err(ManagerError::from))
+                };
+                let verdict = verdict
+                    .and_then(|()| super::prepare::validate(&verified_ctx, prepared, committed));
+                if let Err(error) = verdict {
+                    *slot = Err(Refused::new(error));
+                }
             }
         };
         match mode {
             Mode::Parallel => inner.pool.install(|| {
                 slots
-                    .par_iter_mut()
-                    .zip(checks.par_iter())
-                    .with_min_len(VERIFY_BATCH / 4)
+                    .par_chunks_mut(VERIFY_BATCH)
+                    .zip(checks.par_chunks(VERIFY_BATCH))
                     .for_each(validate)
             }),
-            Mode::Serial => slots.iter_mut().zip(checks.iter()).for_each(validate),
+            Mode::Serial => slots
+                .chunks_mut(VERIFY_BATCH)
+                .zip(checks.chunks(VERIFY_BATCH))
+                .for_each(validate),
         }
         drop(checks);
-        inner
-            .metrics
-            .frame_phase(Phase::Validate, started.elapsed().as_secs_f64());
+        timer.end(Phase::Validate);
 
         // 3. schedule and apply.
-        let started = Instant::now();
         let pending = PendingState::new(snapshot.clone());
         let results: Vec<Option<Result<Applied>>> = match mode {
             Mode::Parallel => self.run_parallel(&ctx, &slots, &pending),
             Mode::Serial => slots
                 .iter()
                 .map(|slot| {
-                    slot.as_ref().ok().map(|prepared| {
-                        let applied = self.apply_with_retry(&ctx, prepared, &pending);
-                        if let Ok(Applied {
-                            changes: Some(changes),
-                            ..
-                        }) = &applied
-                        {
-                            pending.absorb(changes.clone());
-                        }
-                        applied
-                    })
+                    slot.as_ref()
+                        .ok()
+                        .map(|prepared| self.run_one(&ctx, prepared, &pending))
                 })
                 .collect(),
         };
-        inner
-            .metrics
-            .frame_phase(Phase::Execute, started.elapsed().as_secs_f64());
+        timer.end(Phase::Execute);
 
         // 4. receipt, fees, commit.
-        let started = Instant::now();
         let mut receipt = FrameReceipt {
             frame_number: frame.number,
             parent_state_root: parent
@@ -198,12 +198,10 @@ impl Manager {
             ..Default::default()
         };
         let mut total_fees: u128 = 0;
-        for (index, ((slot, result), (_, bytes))) in
-            slots.iter().zip(results).zip(&frame.messages).enumerate()
-        {
+        for (index, ((slot, result), hash)) in slots.iter().zip(results).zip(&hashes).enumerate() {
             let mut outcome = MessageOutcome {
                 index: u32::try_from(index).unwrap_or(u32::MAX),
-                message_hash: blake3::hash(bytes).as_bytes().to_vec(),
+                message_hash: hash.to_vec(),
                 ..Default::default()
             };
             match (slot, result) {
@@ -250,12 +248,20 @@ impl Manager {
             total_fees,
         )?;
         let head = self.commit_with_retry(frame.number, &changes, &mut receipt)?;
-        inner
-            .metrics
-            .frame_phase(Phase::Commit, started.elapsed().as_secs_f64());
+        timer.end(Phase::Commit);
         inner.metrics.set_frame_height(head.frame_number);
         inner.head_tx.send_replace(Some(head));
-        tracing::debug!(frame = head.frame_number, root = %head.state_root, messages = frame.messages.len(), "frame committed");
+        tracing::debug!(
+            frame = head.frame_number,
+            root = %head.state_root,
+            messages = frame.messages.len(),
+            decode_ms = timer.ms(Phase::Decode),
+            validate_ms = timer.ms(Phase::Validate),
+            execute_ms = timer.ms(Phase::Execute),
+            commit_ms = timer.ms(Phase::Commit),
+            total_ms = frame_started.elapsed().as_secs_f64() * 1e3,
+            "frame committed"
+        );
         Ok(FrameResult { head, receipt })
     }
 
@@ -334,6 +340,38 @@ impl Manager {
     }
 }
 
+/// Times the phases of a frame into the metrics, and keeps them for the frame's log line.
+struct PhaseTimer<'a> {
+    metrics: &'a switchyard_metrics::Metrics,
+    started: Instant,
+    seconds: Vec<(Phase, f64)>,
+}
+
+impl<'a> PhaseTimer<'a> {
+    fn new(metrics: &'a switchyard_metrics::Metrics) -> Self {
+        Self {
+            metrics,
+            started: Instant::now(),
+            seconds: Vec::with_capacity(5),
+        }
+    }
+
+    /// Ends `phase` (begun when the previous one ended) and starts the next.
+    fn end(&mut self, phase: Phase) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        self.metrics.frame_phase(phase, seconds);
+        self.seconds.push((phase, seconds));
+        self.started = Instant::now();
+    }
+
+    fn ms(&self, phase: Phase) -> f64 {
+        self.seconds
+            .iter()
+            .find(|(p, _)| *p == phase)
+            .map_or(0.0, |(_, s)| s * 1e3)
+    }
+}
+
 /// What the worker tasks share.
 struct Shared<'a> {
     manager: &'a Manager,
@@ -348,16 +386,7 @@ struct Shared<'a> {
 impl<'a> Shared<'a> {
     fn run(&'a self, index: usize, scope: &rayon::Scope<'a>) {
         if let Some(Ok(prepared)) = self.slots.get(index) {
-            let applied = self
-                .manager
-                .apply_with_retry(self.ctx, prepared, self.pending);
-            if let Ok(Applied {
-                changes: Some(changes),
-                ..
-            }) = &applied
-            {
-                self.pending.absorb(changes.clone());
-            }
+            let applied = self.manager.run_one(self.ctx, prepared, self.pending);
             if let Some(result) = self.results.get(index) {
                 *result.lock() = Some(applied);
             }
@@ -381,15 +410,22 @@ impl<'a> Shared<'a> {
 }
 
 impl Manager {
-    fn apply_with_retry(
+    /// Applies one prepared message on top of the frame's shared view (retrying temporary
+    /// failures) and publishes its writes to that view for the messages that wait for it.
+    fn run_one(
         &self,
         ctx: &ExecutionContext,
         prepared: &Prepared,
         pending: &PendingState,
     ) -> Result<Applied> {
-        self.inner
+        let mut applied = self
+            .inner
             .retry
-            .run(&self.inner.cancel, || apply_message(ctx, prepared, pending))
+            .run(&self.inner.cancel, || apply_message(ctx, prepared, pending))?;
+        if let Some(changes) = applied.changes.take() {
+            pending.absorb(changes);
+        }
+        Ok(applied)
     }
 }
 

@@ -6,45 +6,15 @@
 //! returns for an address a message may read is exactly what serial execution would show.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use switchyard_router::{Address, StateError, StateRead};
+use switchyard_router::{Address, AddressHashBuilder, StateError, StateRead};
 use switchyard_state::{ChangeSet, Snapshot};
 
 const SHARDS: usize = 64;
 
-/// Addresses are BLAKE3 outputs or keys: their first bytes are already uniform, so the map
-/// hashes by taking them as they are.
-#[derive(Default, Clone, Copy)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
-            self.0 = self.0.rotate_left(5)
-                ^ u64::from_le_bytes(word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-}
-
-#[derive(Default, Clone, Copy)]
-struct BuildAddressHasher;
-
-impl BuildHasher for BuildAddressHasher {
-    type Hasher = AddressHasher;
-    fn build_hasher(&self) -> AddressHasher {
-        AddressHasher::default()
-    }
-}
-
-type Shard = RwLock<HashMap<Address, Option<Vec<u8>>, BuildAddressHasher>>;
+type Shard = RwLock<HashMap<Address, Option<Vec<u8>>, AddressHashBuilder>>;
 
 /// Committed snapshot + the writes of the frame's finished messages.
 pub(crate) struct PendingState {
@@ -78,9 +48,9 @@ impl PendingState {
 
     /// Records a finished message's changes.
     pub(crate) fn absorb(&self, changes: ChangeSet) {
-        for (address, value) in changes.iter() {
-            if let Some(shard) = self.shard(address) {
-                shard.write().insert(*address, value.map(<[u8]>::to_vec));
+        for (address, value) in changes {
+            if let Some(shard) = self.shard(&address) {
+                shard.write().insert(address, value);
             }
         }
     }
