@@ -25,10 +25,7 @@ fn a_bundle_costs_the_sum_of_its_requests() {
         .transfer_with_memo(NATIVE_TOKEN, account(2), 5, vec![9; 200])
         .request;
     let token = TokenEngine::new();
-    let (short_cost, long_cost) = (
-        token.cost(&short).unwrap(),
-        token.cost(&long).unwrap(),
-    );
+    let (short_cost, long_cost) = (token.cost(&short).unwrap(), token.cost(&long).unwrap());
     assert_ne!(short_cost, long_cost, "the memo is priced per byte");
     assert_eq!(manager.cost(&bytes(&short)).unwrap(), short_cost);
     assert_eq!(manager.cost(&bytes(&long)).unwrap(), long_cost);
@@ -126,7 +123,11 @@ fn prover_operations_cost_nothing_but_need_the_global_engine() {
     // In a frame it is charged 0 but its nonce is settled.
     manager.genesis(0, &rich_genesis(1)).unwrap();
     let result = manager
-        .execute_frame(Frame::new(1).fee_multiplier(5).message(GLOBAL.0, bytes(&join)))
+        .execute_frame(
+            Frame::new(1)
+                .fee_multiplier(5)
+                .message(GLOBAL.0, bytes(&join)),
+        )
         .unwrap();
     let outcome = &result.receipt.outcomes[0];
     assert_eq!(status(outcome), MessageStatus::Applied);
@@ -162,8 +163,14 @@ fn malformed_empty_and_non_operation_messages_are_errors() {
     }
 
     for (what, message) in [
-        ("empty request", MessageRequest::default().to_canonical_bytes()),
-        ("empty bundle", MessageBundle::default().to_canonical_bytes()),
+        (
+            "empty request",
+            MessageRequest::default().to_canonical_bytes(),
+        ),
+        (
+            "empty bundle",
+            MessageBundle::default().to_canonical_bytes(),
+        ),
         (
             "bundle holding an empty request",
             bundle(vec![MessageRequest::default()]),

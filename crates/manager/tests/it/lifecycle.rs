@@ -139,7 +139,9 @@ fn stop_cancels_the_manager() {
 
 /// Checks that every working entry point of a cancelled manager refuses with `Cancelled`.
 fn assert_refuses_work(manager: &Manager, next_frame: u64) {
-    let transfer = client(2, 1).transfer(NATIVE_TOKEN, account(3), 1).to_bytes();
+    let transfer = client(2, 1)
+        .transfer(NATIVE_TOKEN, account(3), 1)
+        .to_bytes();
     assert!(matches!(
         manager.validate_message(next_frame, &NATIVE_TOKEN.0, &transfer),
         Err(ManagerError::Cancelled)
@@ -176,7 +178,9 @@ fn a_critical_engine_failure_cancels_the_manager() {
         COMPUTE,
         1,
     ));
-    let transfer = client(2, 1).transfer(NATIVE_TOKEN, account(3), 1).to_bytes();
+    let transfer = client(2, 1)
+        .transfer(NATIVE_TOKEN, account(3), 1)
+        .to_bytes();
     let error = manager
         .execute_frame(
             Frame::new(1)
@@ -200,11 +204,7 @@ fn a_critical_engine_failure_cancels_the_manager() {
         1,
         "critical failures are not retried"
     );
-    assert_eq!(
-        manager.head(),
-        Some(genesis),
-        "the frame was not committed"
-    );
+    assert_eq!(manager.head(), Some(genesis), "the frame was not committed");
     assert_refuses_work(&manager, 1);
 }
 
@@ -276,7 +276,11 @@ fn a_persisting_temporary_failure_is_retried_then_escalated() {
         ),
         other => panic!("expected exhausted retries, got {other:?}"),
     }
-    assert_eq!(flaky.calls.apply.load(Ordering::SeqCst), 4, "1 + max_retries");
+    assert_eq!(
+        flaky.calls.apply.load(Ordering::SeqCst),
+        4,
+        "1 + max_retries"
+    );
     assert!(manager.cancellation_token().is_cancelled());
     assert_eq!(manager.head(), Some(genesis));
     assert_refuses_work(&manager, 1);
@@ -294,7 +298,12 @@ fn a_passing_temporary_failure_is_retried_and_the_frame_commits() {
         .unwrap();
     manager.genesis(0, &rich_genesis(1)).unwrap();
     let target = addr(COMPUTE, 1);
-    let execute = bytes(&signed(code_execute(&[], &[target], b"done"), 1, COMPUTE, 1));
+    let execute = bytes(&signed(
+        code_execute(&[], &[target], b"done"),
+        1,
+        COMPUTE,
+        1,
+    ));
     let result = manager
         .execute_frame(Frame::new(1).message(COMPUTE.0, execute))
         .unwrap();

@@ -22,7 +22,12 @@ fn locking_manager() -> (TestEngines, Manager) {
 
 /// A compute message by `signer` declaring `reads` and `writes`.
 fn execute(signer: u8, reads: &[Address], writes: &[Address]) -> Vec<u8> {
-    bytes(&signed(code_execute(reads, writes, b"x"), signer, COMPUTE, 1))
+    bytes(&signed(
+        code_execute(reads, writes, b"x"),
+        signer,
+        COMPUTE,
+        1,
+    ))
 }
 
 fn conflict_on(result: Result<Vec<Address>, ManagerError>) -> Address {
@@ -115,7 +120,10 @@ fn a_refused_lock_leaves_nothing_locked_and_unlock_frees_everything() {
     let both = execute(2, &[free], &[held]);
     assert_eq!(conflict_on(manager.lock(1, &COMPUTE.0, &both)), held);
     let both_written = execute(2, &[], &[free, held]);
-    assert_eq!(conflict_on(manager.lock(1, &COMPUTE.0, &both_written)), held);
+    assert_eq!(
+        conflict_on(manager.lock(1, &COMPUTE.0, &both_written)),
+        held
+    );
 
     // Neither `free` nor the refused signer's account stayed locked.
     manager
@@ -220,15 +228,24 @@ fn concurrent_lockers_never_hold_conflicting_addresses() {
                                 totals.granted += 1;
                                 let expected: BTreeSet<Address> =
                                     spec.reads.iter().chain(&spec.writes).copied().collect();
-                                assert_eq!(locked.iter().copied().collect::<BTreeSet<_>>(), expected);
+                                assert_eq!(
+                                    locked.iter().copied().collect::<BTreeSet<_>>(),
+                                    expected
+                                );
                                 for write in &spec.writes {
                                     let before = epoch.holders.insert(*write, Hold::Writer);
-                                    assert_eq!(before, None, "{write} granted to a writer while held");
+                                    assert_eq!(
+                                        before, None,
+                                        "{write} granted to a writer while held"
+                                    );
                                 }
                                 for read in &spec.reads {
-                                    let hold = epoch.holders.entry(*read).or_insert(Hold::Readers(0));
+                                    let hold =
+                                        epoch.holders.entry(*read).or_insert(Hold::Readers(0));
                                     match hold {
-                                        Hold::Writer => panic!("{read} granted to a reader while written"),
+                                        Hold::Writer => {
+                                            panic!("{read} granted to a reader while written")
+                                        }
                                         Hold::Readers(n) => {
                                             *n += 1;
                                             if *n > 1 {

@@ -10,7 +10,9 @@
 )]
 
 mod common;
-mod routing;
 mod cost;
-mod locks;
 mod lifecycle;
+mod locks;
+mod metrics;
+mod routing;
+mod token;

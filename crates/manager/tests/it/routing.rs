@@ -163,9 +163,7 @@ fn an_unknown_domain_is_no_engine_on_every_entry_point_and_reaches_no_engine() {
         .unwrap();
     manager.genesis(0, &rich_genesis(2)).unwrap();
     let unknown = Domain([0x42; 32]);
-    let no_engine = |error: &ManagerError, domain: Domain| {
-        matches!(error, ManagerError::Route(RouteError::NoEngine { domain: d }) if *d == domain)
-    };
+    let no_engine = |error: &ManagerError, domain: Domain| matches!(error, ManagerError::Route(RouteError::NoEngine { domain: d }) if *d == domain);
 
     let vertex = bytes(&signed(vertex_add([1; 32], b"v"), 1, HYPERGRAPH, 1));
     let error = manager.cost(&vertex).unwrap_err();
@@ -237,9 +235,7 @@ fn short_long_and_empty_targets_are_bad_targets() {
     ));
     let snapshot = manager.store().snapshot().unwrap();
     for target in [&[][..], &[0xcc; 31][..], &[0xcc; 33][..], &[0xcc; 63][..]] {
-        let length = |error: &ManagerError| {
-            matches!(error, ManagerError::BadTarget(AddressError::Length { actual, .. }) if *actual == target.len())
-        };
+        let length = |error: &ManagerError| matches!(error, ManagerError::BadTarget(AddressError::Length { actual, .. }) if *actual == target.len());
         let error = manager.validate_message(1, target, &message).unwrap_err();
         assert!(length(&error), "validate {}: {error:?}", target.len());
         let error = manager.lock(1, target, &message).unwrap_err();
@@ -328,8 +324,16 @@ fn duplicate_names_or_base_domains_fail_the_build() {
 #[test]
 fn capabilities_are_the_union_deduplicated_by_protocol() {
     let manager = Manager::builder()
-        .engine(TestEngine::new("a", &[GLOBAL]).protocols(&["p/x", "p/y"]).arc())
-        .engine(TestEngine::new("b", &[COMPUTE]).protocols(&["p/y", "p/z"]).arc())
+        .engine(
+            TestEngine::new("a", &[GLOBAL])
+                .protocols(&["p/x", "p/y"])
+                .arc(),
+        )
+        .engine(
+            TestEngine::new("b", &[COMPUTE])
+                .protocols(&["p/y", "p/z"])
+                .arc(),
+        )
         .engine(Arc::new(TokenEngine::new()))
         .build()
         .unwrap();
