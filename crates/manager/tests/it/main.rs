@@ -16,3 +16,4 @@ mod locks;
 mod metrics;
 mod routing;
 mod token;
+mod frames;
