@@ -92,7 +92,11 @@ fn a_failing_bundle_keeps_its_fees_and_drops_every_effect() {
             nonce: 2
         }
     );
-    assert_eq!(state.get(&written).unwrap(), None, "the undone compute write");
+    assert_eq!(
+        state.get(&written).unwrap(),
+        None,
+        "the undone compute write"
+    );
     assert_eq!(
         native(state, &account(5)),
         AccountRecord {
@@ -126,8 +130,16 @@ fn malformed_and_rejected_messages_are_reported_and_the_rest_commits() {
     let replayed = client(5, 3).transfer(NATIVE_TOKEN, account(8), 5);
 
     let messages: Vec<(Vec<u8>, Vec<u8>, MessageStatus)> = vec![
-        (NATIVE_TOKEN.0.to_vec(), first.to_bytes(), MessageStatus::Applied),
-        (NATIVE_TOKEN.0.to_vec(), vec![0xff; 12], MessageStatus::Malformed),
+        (
+            NATIVE_TOKEN.0.to_vec(),
+            first.to_bytes(),
+            MessageStatus::Applied,
+        ),
+        (
+            NATIVE_TOKEN.0.to_vec(),
+            vec![0xff; 12],
+            MessageStatus::Malformed,
+        ),
         (
             NATIVE_TOKEN.0[..31].to_vec(),
             client(2, 1)
@@ -150,13 +162,21 @@ fn malformed_and_rejected_messages_are_reported_and_the_rest_commits() {
             bytes(&badly_signed(3)),
             MessageStatus::Rejected,
         ),
-        (unknown.0.to_vec(), to_unknown.to_bytes(), MessageStatus::Rejected),
+        (
+            unknown.0.to_vec(),
+            to_unknown.to_bytes(),
+            MessageStatus::Rejected,
+        ),
         (
             NATIVE_TOKEN.0.to_vec(),
             replayed.to_bytes(),
             MessageStatus::Rejected,
         ),
-        (NATIVE_TOKEN.0.to_vec(), last.to_bytes(), MessageStatus::Applied),
+        (
+            NATIVE_TOKEN.0.to_vec(),
+            last.to_bytes(),
+            MessageStatus::Applied,
+        ),
     ];
     let frame = messages
         .iter()
@@ -171,7 +191,10 @@ fn malformed_and_rejected_messages_are_reported_and_the_rest_commits() {
     {
         assert_eq!(outcome.index as usize, index);
         assert_eq!(status(outcome), *expected, "message {index}: {outcome:?}");
-        assert_eq!(outcome.message_hash, blake3::hash(bytes).as_bytes().to_vec());
+        assert_eq!(
+            outcome.message_hash,
+            blake3::hash(bytes).as_bytes().to_vec()
+        );
         if *expected == MessageStatus::Applied {
             assert!(outcome.reason.is_empty());
             assert!(fee(outcome) > 0);
@@ -347,7 +370,9 @@ fn mixed_frames() -> Vec<Frame> {
         first = first.message(NATIVE_TOKEN.0, t(&mut clients, from, to, amount));
     }
     let fine = clients[8].transfer(NATIVE_TOKEN, account(9), 1).request;
-    let failing = clients[8].transfer(NATIVE_TOKEN, account(9), RICH * 3).request;
+    let failing = clients[8]
+        .transfer(NATIVE_TOKEN, account(9), RICH * 3)
+        .request;
     let first = first
         .message(TOKEN.0, bundle(vec![deploy.request, mint.request]))
         .message(NATIVE_TOKEN.0, bundle(vec![fine, failing]))
@@ -379,7 +404,10 @@ fn mixed_frames() -> Vec<Frame> {
 
     let mut second = Frame::new(2).fee_recipient(account(1));
     second = second
-        .message(gold.0, clients[7].transfer(gold, account(1), 300).to_bytes())
+        .message(
+            gold.0,
+            clients[7].transfer(gold, account(1), 300).to_bytes(),
+        )
         .message(gold.0, clients[8].transfer(gold, account(2), 20).to_bytes())
         .message(gold.0, clients[1].transfer(gold, account(3), 1).to_bytes())
         .message(NATIVE_TOKEN.0, t(&mut clients, 12, 1, 7))

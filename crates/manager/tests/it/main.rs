@@ -11,9 +11,10 @@
 
 mod common;
 mod cost;
+mod frames;
 mod lifecycle;
 mod locks;
 mod metrics;
+mod robustness;
 mod routing;
 mod token;
-mod frames;

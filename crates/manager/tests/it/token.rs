@@ -166,7 +166,10 @@ fn deploy_route_and_transfer_survive_reopening_the_store() {
     assert_eq!(statuses(&third.receipt), [MessageStatus::Applied]);
     assert_eq!(third.receipt.parent_state_root, last.head.state_root.0);
     let snapshot = manager.store().snapshot().unwrap();
-    assert_eq!(balance(snapshot.as_ref(), &gold, &account(2)).unwrap(), 2_540);
+    assert_eq!(
+        balance(snapshot.as_ref(), &gold, &account(2)).unwrap(),
+        2_540
+    );
 }
 
 fn entries(overlay: &Overlay<'_>) -> Vec<(Address, Option<Vec<u8>>)> {
