@@ -319,3 +319,70 @@ fn a_passing_temporary_failure_is_retried_and_the_frame_commits() {
         "the retried attempts charged the fee once"
     );
 }
+
+#[test]
+fn a_failed_commit_is_retried_and_commits_the_same_frame() {
+    let frame = || {
+        Frame::new(1).message(
+            NATIVE_TOKEN.0,
+            client(1, 1)
+                .transfer(NATIVE_TOKEN, account(2), 10)
+                .to_bytes(),
+        )
+    };
+    let reference = token_builder().build().unwrap();
+    reference.genesis(0, &rich_genesis(2)).unwrap();
+    let expected = reference.execute_frame(frame()).unwrap();
+
+    let store = Arc::new(switchyard_state::MemoryStore::new());
+    let manager = token_builder()
+        .store(store.clone())
+        .retry_policy(no_wait_retries(2))
+        .build()
+        .unwrap();
+    manager.genesis(0, &rich_genesis(2)).unwrap();
+    store.fail_next_commit_after(1);
+    let result = manager.execute_frame(frame()).unwrap();
+    assert_eq!(result, expected);
+    assert_eq!(manager.head(), Some(expected.head));
+    assert!(!manager.cancellation_token().is_cancelled());
+
+    // Without retries the same injected failure escalates, and nothing is committed.
+    let store = Arc::new(switchyard_state::MemoryStore::new());
+    let manager = token_builder()
+        .store(store.clone())
+        .retry_policy(no_wait_retries(0))
+        .build()
+        .unwrap();
+    let genesis = manager.genesis(0, &rich_genesis(2)).unwrap();
+    store.fail_next_commit_after(1);
+    let error = manager.execute_frame(frame()).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ManagerError::RetriesExhausted { attempts: 1, last }
+                if matches!(**last, ManagerError::Store(switchyard_state::StoreError::Injected { .. }))
+        ),
+        "{error:?}"
+    );
+    assert_eq!(manager.head(), Some(genesis));
+    assert!(manager.cancellation_token().is_cancelled());
+}
+
+#[test]
+fn store_failures_keep_their_own_severity() {
+    use switchyard_state::StoreError;
+    let passing = ManagerError::Store(StoreError::Injected { writes: 3 });
+    assert_eq!(passing.severity(), Severity::Temporary);
+    let fatal = ManagerError::Store(StoreError::FrameMismatch {
+        head: 4,
+        expected: 5,
+        found: 9,
+    });
+    assert_eq!(fatal.severity(), Severity::Critical);
+    let corrupt = ManagerError::Store(StoreError::Corrupt {
+        what: "head record",
+        reason: "3 bytes".into(),
+    });
+    assert_eq!(corrupt.severity(), Severity::Critical);
+}
