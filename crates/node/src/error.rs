@@ -12,22 +12,22 @@ pub enum NodeError {
     Hex(#[from] hex::FromHexError),
     /// Bytes were not a canonical message.
     #[error(transparent)]
-    Decode(#[from] switchyard_proto::DecodeError),
+    Decode(Box<switchyard_proto::DecodeError>),
     /// The manager failed.
     #[error(transparent)]
-    Manager(#[from] switchyard_manager::ManagerError),
+    Manager(Box<switchyard_manager::ManagerError>),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] switchyard_state::StoreError),
+    Store(Box<switchyard_state::StoreError>),
     /// The token engine refused the genesis or an operation.
     #[error(transparent)]
-    Token(#[from] switchyard_token::TokenError),
+    Token(Box<switchyard_token::TokenError>),
     /// An engine call failed.
     #[error(transparent)]
-    Engine(#[from] switchyard_router::EngineError),
+    Engine(Box<switchyard_router::EngineError>),
     /// Fee arithmetic failed.
     #[error(transparent)]
-    Fee(#[from] switchyard_router::fees::FeeError),
+    Fee(Box<switchyard_router::fees::FeeError>),
     /// An I/O operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -50,4 +50,26 @@ pub enum NodeError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// Boxes the (large) errors of other crates, so that `NodeError` stays small.
+macro_rules! boxed_from {
+    ($($variant:ident($source:ty)),* $(,)?) => {
+        $(
+            impl From<$source> for NodeError {
+                fn from(error: $source) -> Self {
+                    NodeError::$variant(Box::new(error))
+                }
+            }
+        )*
+    };
+}
+
+boxed_from! {
+    Decode(switchyard_proto::DecodeError),
+    Manager(switchyard_manager::ManagerError),
+    Store(switchyard_state::StoreError),
+    Token(switchyard_token::TokenError),
+    Engine(switchyard_router::EngineError),
+    Fee(switchyard_router::fees::FeeError),
 }

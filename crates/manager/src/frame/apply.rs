@@ -1,11 +1,12 @@
 //! Step 3: applying one message (a request or a bundle) on overlays.
 //!
-//! Two overlays, both limited to the message's access set: the *fee* overlay receives the fee
-//! and nonce settlement of every request, in order; the *effects* overlay, on top of it,
-//! receives the operations. A request whose settlement fails stops the message; if nothing was
-//! settled yet the message is `Rejected` with no effect at all, otherwise it is `Failed` and
-//! keeps the fees already settled. An operation that fails discards the whole effects overlay
-//! (the bundle is atomic) but keeps the fee overlay. Every caller (frames, serial reference,
+//! One overlay, limited to the message's access set, receives first the fee and nonce
+//! settlement of every request, in order, then the operations. A request whose settlement
+//! fails stops the message; if nothing was settled yet the message is `Rejected` with no effect
+//! at all, otherwise it is `Failed` and keeps the fees already settled. An operation that fails
+//! discards the overlay (the bundle is atomic) and the settlement is replayed alone on a fresh
+//! overlay over the same base, so the fees stay: failures are rare, and the common path pays
+//! for one overlay only. Every caller (frames, serial reference,
 //! `process_message`) goes through [`apply_message`], so all see the same semantics.
 
 use switchyard_proto::v1::MessageStatus;
@@ -36,44 +37,56 @@ pub(crate) fn apply_message(
     prepared: &Prepared,
     base: &dyn StateRead,
 ) -> Result<Applied, ManagerError> {
-    let mut fee_overlay = Overlay::with_access(base, &prepared.access);
-    let mut fee: u128 = 0;
-    for (position, routed) in prepared.requests.iter().enumerate() {
-        if let Err(error) = fees::settle(&mut fee_overlay, &routed.signer, routed.nonce, routed.fee)
-        {
-            let error = escalate(ManagerError::from(error))?;
-            if position == 0 {
-                return Ok(Applied {
-                    status: MessageStatus::Rejected,
-                    fee: 0,
-                    error: Some(error),
-                    changes: None,
-                });
-            }
-            return Ok(failed(fee, error, fee_overlay.into_changes()));
+    let mut overlay = Overlay::with_access(base, &prepared.access);
+    let (fee, refusal) = settle_all(&mut overlay, prepared);
+    match refusal {
+        Some((0, error)) => {
+            return Ok(Applied {
+                status: MessageStatus::Rejected,
+                fee: 0,
+                error: Some(escalate(error)?),
+                changes: None,
+            });
         }
-        fee = fee.saturating_add(routed.fee);
+        Some((_, error)) => return Ok(failed(fee, escalate(error)?, overlay.into_changes())),
+        None => {}
     }
-
-    let mut effects = Overlay::with_access(&fee_overlay, &prepared.access);
     for routed in &prepared.requests {
         if let Err(error) = routed
             .engine
-            .apply(ctx, &routed.target, &routed.request, &mut effects)
+            .apply(ctx, &routed.target, &routed.request, &mut overlay)
         {
             let error = escalate(ManagerError::from(error))?;
-            drop(effects);
-            return Ok(failed(fee, error, fee_overlay.into_changes()));
+            // Roll back every operation of the message but keep its fees: settle again on a
+            // fresh overlay over the same base, which gives the same settlement.
+            drop(overlay);
+            let mut fees_only = Overlay::with_access(base, &prepared.access);
+            let (fee, _) = settle_all(&mut fees_only, prepared);
+            return Ok(failed(fee, error, fees_only.into_changes()));
         }
     }
-    let effects = effects.into_changes();
-    fee_overlay.merge(effects)?;
     Ok(Applied {
         status: MessageStatus::Applied,
         fee,
         error: None,
-        changes: Some(fee_overlay.into_changes()),
+        changes: Some(overlay.into_changes()),
     })
+}
+
+/// Settles the fee and nonce of each request in order, stopping at the first refusal.
+/// Returns the fees settled and, on a refusal, how many requests settled before it and why.
+fn settle_all(
+    overlay: &mut Overlay<'_>,
+    prepared: &Prepared,
+) -> (u128, Option<(usize, ManagerError)>) {
+    let mut fee: u128 = 0;
+    for (position, routed) in prepared.requests.iter().enumerate() {
+        if let Err(error) = fees::settle(overlay, &routed.signer, routed.nonce, routed.fee) {
+            return (fee, Some((position, ManagerError::from(error))));
+        }
+        fee = fee.saturating_add(routed.fee);
+    }
+    (fee, None)
 }
 
 fn failed(fee: u128, error: ManagerError, changes: ChangeSet) -> Applied {

@@ -5,8 +5,8 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use rayon::prelude::*;
 use switchyard_metrics::{Op, Phase, Status};
+use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
-use switchyard_proto::{CanonicalMessage, prost::Message as _};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::AccountRecord;
@@ -43,6 +43,9 @@ enum Mode {
 
 /// One message after preparation: ready to run, or refused with no effect.
 type Slot = std::result::Result<Prepared, Refused>;
+
+/// The prepared messages of a frame and, per message, its signature checks.
+type PreparedFrame = (Vec<Slot>, Vec<Vec<SignatureCheck>>);
 
 impl Manager {
     /// Executes a frame: decode, route, validate (signatures batch-verified in parallel),
@@ -116,19 +119,18 @@ impl Manager {
             }
         };
         let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
-        let ((mut slots, checks), hashes): ((Vec<Slot>, Vec<Vec<SignatureCheck>>), Vec<[u8; 32]>) =
-            match mode {
-                Mode::Parallel => inner.pool.install(|| {
-                    rayon::join(
-                        || frame.messages.par_iter().map(prepare).unzip(),
-                        || frame.messages.par_iter().map(hash).collect(),
-                    )
-                }),
-                Mode::Serial => (
-                    frame.messages.iter().map(prepare).unzip(),
-                    frame.messages.iter().map(hash).collect(),
-                ),
-            };
+        let ((mut slots, checks), hashes): (PreparedFrame, Vec<[u8; 32]>) = match mode {
+            Mode::Parallel => inner.pool.install(|| {
+                rayon::join(
+                    || frame.messages.par_iter().map(prepare).unzip(),
+                    || frame.messages.par_iter().map(hash).collect(),
+                )
+            }),
+            Mode::Serial => (
+                frame.messages.iter().map(prepare).unzip(),
+                frame.messages.iter().map(hash).collect(),
+            ),
+        };
         timer.end(Phase::Decode);
 
         // 2. signatures (batch-verified) and engine validation.
@@ -327,14 +329,14 @@ impl Manager {
         self.inner.retry.run(&self.inner.cancel, || {
             let mut build = |root: &switchyard_state::StateRoot| {
                 receipt.state_root = root.0.to_vec();
-                let mut bytes = Vec::with_capacity(4 + receipt.encoded_len());
-                bytes.extend_from_slice(&FrameReceipt::TAG.to_be_bytes());
-                receipt.encode_raw(&mut bytes);
-                bytes
+                receipt.to_canonical_bytes()
             };
+            // On the manager's pool, so that the store's parallel hashing uses the configured
+            // number of threads.
+            let store = &self.inner.store;
             self.inner
-                .store
-                .commit(number, changes, &mut build)
+                .pool
+                .install(|| store.commit(number, changes, &mut build))
                 .map_err(ManagerError::from)
         })
     }
