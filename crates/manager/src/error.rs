@@ -104,6 +104,15 @@ pub enum ManagerError {
     /// The frame's fees add up to more than 128 bits.
     #[error("the frame's total fees overflow 128 bits")]
     FeeTotalOverflow,
+    /// A message of a frame failed for a reason that is not its own (e.g. the store failed
+    /// while routing it), so the frame could not be decided; nothing was committed.
+    #[error("frame aborted at message {index}: {reason}")]
+    FrameAborted {
+        /// Position of the message in the frame.
+        index: usize,
+        /// What failed.
+        reason: String,
+    },
     /// A frame number that does not follow the head.
     #[error("frame {found} does not follow head frame {head}")]
     FrameOutOfOrder {
@@ -122,7 +131,10 @@ impl ManagerError {
             ManagerError::State(e) => e.severity(),
             ManagerError::Fee(FeeError::State(e)) => e.severity(),
             ManagerError::Store(e) => e.severity(),
-            ManagerError::RetriesExhausted { .. } | ManagerError::Cancelled => Severity::Critical,
+            ManagerError::Route(RouteError::State { source, .. }) => source.severity(),
+            ManagerError::RetriesExhausted { .. }
+            | ManagerError::Cancelled
+            | ManagerError::FrameAborted { .. } => Severity::Critical,
             ManagerError::StartFailed { .. }
             | ManagerError::Timeout { .. }
             | ManagerError::StopFailed { .. } => Severity::Critical,

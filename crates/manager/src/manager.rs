@@ -81,6 +81,9 @@ impl Manager {
         let started = Instant::now();
         let mut first_engine: Option<&'static str> = None;
         let result = (|| {
+            if self.inner.cancel.is_cancelled() {
+                return Err(ManagerError::Cancelled);
+            }
             let requests = decode_requests(message, &self.inner.limits)?;
             let mut total = BigUint::default();
             for request in &requests {

@@ -10,7 +10,7 @@ use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::AccountRecord;
-use switchyard_router::{AccessSet, ExecutionContext, StateRead};
+use switchyard_router::{AccessSet, ExecutionContext, Severity, StateRead};
 use switchyard_state::{ChangeSet, Head};
 
 use super::apply::{Applied, apply_message};
@@ -207,6 +207,15 @@ impl Manager {
                 ..Default::default()
             };
             match (slot, result) {
+                (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
+                    // Not the message's fault (e.g. the store failed while routing): the frame
+                    // cannot be decided, so it is not committed, and the manager stops.
+                    inner.cancel.cancel();
+                    return Err(self.escalate(ManagerError::FrameAborted {
+                        index,
+                        reason: refused.error.to_string(),
+                    }));
+                }
                 (Err(refused), _) => {
                     outcome.set_status(refused.status);
                     outcome.reason = refused.error.to_string();
