@@ -189,6 +189,8 @@ pub fn mixed(params: MixedParams) -> Workload {
         let mut frame = Frame::new(number)
             .fee_recipient([0xFE; 32])
             .fee_multiplier(1 + rng.below(3));
+        // Tokens deployed in this frame route only from the next frame on (DESIGN §3).
+        let mut deployed: Vec<(Domain, usize)> = Vec::new();
         let budget = frame_size.min(params.messages.saturating_sub(frames.len() * frame_size));
         while frame.messages.len() < budget {
             let a = rng.below(accounts as u64) as usize;
@@ -209,14 +211,14 @@ pub fn mixed(params: MixedParams) -> Workload {
                         .max_supply(1_000_000)
                         .initial_supply(u128::from(rng.below(1_000)));
                     let (domain, request) = client.deploy(spec);
-                    tokens.push((domain, a));
+                    deployed.push((domain, a));
                     parts(request)
                 }
                 1 if !tokens.is_empty() => {
                     let (token, owner) = pick(&tokens, &mut rng);
                     // Sometimes by the wrong account: a failed mint.
                     let minter = if rng.below(4) == 0 { a } else { owner };
-                    let amount = u128::from(rng.below(400_000));
+                    let amount = 1 + u128::from(rng.below(400_000));
                     match clients.get_mut(minter) {
                         Some(client) => parts(client.mint(token, to, amount)),
                         None => continue,
@@ -224,7 +226,7 @@ pub fn mixed(params: MixedParams) -> Workload {
                 }
                 2 if !tokens.is_empty() => {
                     let (token, _) = pick(&tokens, &mut rng);
-                    parts(client.transfer(token, to, u128::from(rng.below(300))))
+                    parts(client.transfer(token, to, 1 + u128::from(rng.below(300))))
                 }
                 3 => {
                     let expiry = number + rng.below(3);
@@ -260,7 +262,7 @@ pub fn mixed(params: MixedParams) -> Workload {
                         .mint_authority(client.public_key());
                     let (domain, deploy) = client.deploy(spec);
                     let mint = client.mint(domain, to, 1 + u128::from(rng.below(100)));
-                    tokens.push((domain, a));
+                    deployed.push((domain, a));
                     bundle(vec![deploy, mint])
                 }
                 7 => {
@@ -286,16 +288,20 @@ pub fn mixed(params: MixedParams) -> Workload {
                     .get(rng.below(sent.len() as u64) as usize)
                     .cloned()
                     .unwrap_or_default(),
-                13 => (
-                    vec![1, 2, 3],
-                    client.transfer(NATIVE_TOKEN, to, 1).to_bytes(),
-                ),
+                13 => {
+                    // A bad target: malformed, so the nonce stays unused.
+                    let nonce = client.next_nonce();
+                    let bytes = client.transfer(NATIVE_TOKEN, to, 1).to_bytes();
+                    client.set_next_nonce(nonce);
+                    (vec![1, 2, 3], bytes)
+                }
                 _ => parts(client.transfer(NATIVE_TOKEN, to, 1 + u128::from(rng.below(10_000)))),
             };
             sent.push(message.clone());
             frame.messages.push(message);
         }
         frames.push(frame);
+        tokens.extend(deployed);
     }
     Workload { genesis, frames }
 }

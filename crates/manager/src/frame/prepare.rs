@@ -7,7 +7,7 @@ use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_proto::{Limits, decode_any_with};
 use switchyard_router::auth::SignatureCheck;
 use switchyard_router::domains::{self, native_account};
-use switchyard_router::fees::{self, fee_for};
+use switchyard_router::fees::fee_for;
 use switchyard_router::{
     AccessSet, BigUint, Domain, Engine, ExecutionContext, Key, RouteTable, StateRead,
 };
@@ -229,14 +229,13 @@ pub(crate) fn route_message(
     })
 }
 
-/// Applies a request to a scratch overlay, ignoring failures (only its writes matter, for
-/// routing later requests of the same bundle).
+/// Applies a request to a scratch overlay, ignoring failures: only its writes matter, for
+/// routing later requests of the same bundle. Fees and nonces are not settled here: the scratch
+/// sits on committed state, which does not know the signer's earlier messages in the frame.
 fn replay(ctx: &ExecutionContext, routed: &Routed, overlay: &mut Overlay<'_>) {
-    if fees::settle(overlay, &routed.signer, routed.nonce, routed.fee).is_ok() {
-        let _ = routed
-            .engine
-            .apply(ctx, &routed.target, &routed.request, overlay);
-    }
+    let _ = routed
+        .engine
+        .apply(ctx, &routed.target, &routed.request, overlay);
 }
 
 /// The signature checks of a prepared message's requests.
