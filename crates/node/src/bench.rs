@@ -213,6 +213,7 @@ pub fn direct_engine_rate(workload: &Workload) -> Result<f64> {
             }
         }
         let changes = overlay.into_changes();
+        drop(snapshot);
         store.commit(frame.number, &changes, &mut |_| Vec::new())?;
     }
     Ok(rate(workload.messages(), started.elapsed().as_secs_f64()))

@@ -23,6 +23,7 @@ pub use error::{NodeError, Result};
 
 // Used by the binary only.
 use clap as _;
+use mimalloc as _;
 use tracing_subscriber as _;
 
 /// The README's code blocks, compiled and run as doc tests so the tour stays true.

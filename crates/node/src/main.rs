@@ -6,6 +6,12 @@ use clap::{Parser, Subcommand};
 use switchyard_node::bench::{self, RunOptions, StoreKind, SuiteOptions, WorkloadKind};
 use switchyard_node::{NodeError, decode};
 
+/// The frame executor allocates and frees small buffers on several threads at once (overlays,
+/// change sets, decoded messages), where mimalloc's thread-local heaps scale better than the
+/// system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// switchyard: the execution layer of a sharded ledger node.
 #[derive(Debug, Parser)]
 #[command(version, about)]

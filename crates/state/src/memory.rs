@@ -1,20 +1,20 @@
-//! The in-memory store: persistent maps, so snapshots are free and commits cost O(changes).
+//! The in-memory store: snapshots are shared frames, and commits update the frame in place
+//! when no snapshot holds it, so they cost O(changes).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use rpds::HashTrieMapSync;
+use std::collections::HashMap;
 use switchyard_router::{Address, AddressHashBuilder, StateError, StateRead};
 
 use crate::lattice::Update;
 use crate::store::{FailPoint, check_frame_number, injected};
 use crate::{ChangeSet, Head, Lattice, Snapshot, StateRoot, Store, StoreError};
 
-/// The entries of one committed frame. A persistent hash trie: cloning it is O(1) and shares
-/// structure, and an insert copies only the path to the changed leaf.
-type Entries = HashTrieMapSync<Address, Vec<u8>, AddressHashBuilder>;
+/// The entries of one committed frame.
+type Entries = HashMap<Address, Vec<u8>, AddressHashBuilder>;
 
 /// One committed frame: its entries, lattice and head, never changed once published.
 #[derive(Clone)]
@@ -27,8 +27,10 @@ struct Committed {
 /// An in-memory [`Store`] for tests, benches and genesis building. Nothing survives the
 /// process.
 ///
-/// Committed frames are persistent maps (structural sharing): a snapshot is an `Arc` clone
-/// and reads take no lock; a commit costs O(changes x log state), never a copy of the state.
+/// A snapshot is an `Arc` of the committed frame, and reads through it take no lock. A commit
+/// updates the frame in place when no snapshot holds it any more (O(changes)); while one does,
+/// the commit works on a copy (O(state)) so that the snapshot never sees it. The frame executor
+/// drops its snapshot before committing.
 ///
 /// ```
 /// use switchyard_router::{Address, Domain, StateRead};
@@ -59,7 +61,7 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self {
             current: RwLock::new(Arc::new(Committed {
-                entries: Entries::new_with_hasher_and_ptr_kind(AddressHashBuilder),
+                entries: Entries::with_hasher(AddressHashBuilder),
                 lattice: Lattice::new(),
                 head: None,
             })),
@@ -78,7 +80,7 @@ impl MemoryStore {
 
     /// Number of stored entries in the last committed frame.
     pub fn len(&self) -> usize {
-        self.current.read().entries.size()
+        self.current.read().entries.len()
     }
 
     /// Whether the last committed frame stores nothing.
@@ -91,25 +93,40 @@ impl MemoryStore {
     }
 }
 
-/// The entries of the next frame, built on a structural copy of the last one's: until they
-/// are published, nothing of them is visible, so a failure leaves the last frame as it was.
-fn next_entries(
-    base: &Entries,
+/// Applies `changes` to `entries` in place. All or nothing: on an (injected) failure, every
+/// write already made is undone before the error is returned.
+fn apply_changes(
+    entries: &mut Entries,
     changes: &ChangeSet,
     fail: Option<usize>,
-) -> Result<Entries, StoreError> {
-    let mut entries = base.clone();
+) -> Result<(), StoreError> {
+    let mut undo: Vec<(Address, Option<Vec<u8>>)> = Vec::new();
+    let mut result = Ok(());
     for (done, (address, value)) in changes.iter().enumerate() {
-        injected(fail, done, false)?;
-        match value {
-            Some(value) => entries.insert_mut(*address, value.to_vec()),
-            None => {
-                entries.remove_mut(address);
-            }
+        result = injected(fail, done, false);
+        if result.is_err() {
+            break;
+        }
+        let old = match value {
+            Some(value) => entries.insert(*address, value.to_vec()),
+            None => entries.remove(address),
+        };
+        if fail.is_some() {
+            undo.push((*address, old));
         }
     }
-    injected(fail, changes.len(), true)?;
-    Ok(entries)
+    if result.is_ok() {
+        result = injected(fail, changes.len(), true);
+    }
+    if result.is_err() {
+        for (address, old) in undo.into_iter().rev() {
+            match old {
+                Some(old) => entries.insert(address, old),
+                None => entries.remove(&address),
+            };
+        }
+    }
+    result
 }
 
 /// The updates `changes` makes to `entries`.
@@ -135,7 +152,7 @@ impl fmt::Debug for MemoryStore {
         let current = self.current();
         f.debug_struct("MemoryStore")
             .field("head", &current.head)
-            .field("entries", &current.entries.size())
+            .field("entries", &current.entries.len())
             .finish_non_exhaustive()
     }
 }
@@ -159,38 +176,30 @@ impl Store for MemoryStore {
     ) -> Result<Head, StoreError> {
         let _serial = self.commit_lock.lock();
         let fail = self.fail.take();
-        let base = self.current();
-        check_frame_number(base.head.as_ref(), frame_number)?;
-
-        // Hash (on the rayon pool) while the next frame's map is built: both only read `base`.
-        let (lattice, entries) = rayon::join(
-            || {
-                let mut lattice = base.lattice.clone();
-                lattice.apply(&updates(&base.entries, changes));
-                lattice
-            },
-            || next_entries(&base.entries, changes, fail),
-        );
-        let entries = entries?;
-
+        // The new lattice needs only the last frame's values (hashed on the rayon pool).
+        let lattice = {
+            let base = self.current();
+            check_frame_number(base.head.as_ref(), frame_number)?;
+            let mut lattice = base.lattice.clone();
+            lattice.apply(&updates(&base.entries, changes));
+            lattice
+        };
         let state_root = lattice.root();
         let head = Head {
             frame_number,
             state_root,
         };
+
+        // Publish frame and receipt together: a reader that sees the new head finds its receipt.
+        let mut receipts = self.receipts.write();
+        let mut current = self.current.write();
+        // In place when no snapshot holds the frame; on a copy otherwise.
+        let next = Arc::make_mut(&mut *current);
+        apply_changes(&mut next.entries, changes, fail)?;
         let receipt: Arc<[u8]> = receipt(&state_root).into();
-        let next = Arc::new(Committed {
-            entries,
-            lattice,
-            head: Some(head),
-        });
-        {
-            // Publish frame and receipt together: a reader that sees the new head finds its receipt.
-            let mut receipts = self.receipts.write();
-            let mut current = self.current.write();
-            receipts.insert(frame_number, receipt);
-            *current = next;
-        }
+        next.lattice = lattice;
+        next.head = Some(head);
+        receipts.insert(frame_number, receipt);
         Ok(head)
     }
 

@@ -140,45 +140,77 @@ impl Manager {
         };
         // Signatures are batch-verified over fixed chunks of messages in frame order (the
         // same chunks whatever the thread count); a chunk whose batch fails is verified one
-        // signature at a time to find the bad ones.
-        let validate = |(slots, checks): (&mut [Slot], &[Vec<SignatureCheck>])| {
-            let batch_ok = frame.signatures_verified || verify_batch(checks.iter().flatten());
-            for (slot, checks) in slots.iter_mut().zip(checks) {
-                let Ok(prepared) = slot else { continue };
-                let verdict = if batch_ok {
-                    Ok(())
-                } else {
-                    checks
-                        .iter()
-                        .try_for_each(|check| check.verify().map_err(ManagerError::from))
-                };
-                let verdict = verdict
-                    .and_then(|()| super::prepare::validate(&verified_ctx, prepared, committed));
-                if let Err(error) = verdict {
-                    *slot = Err(Refused::new(error));
-                }
-            }
-        };
-        match mode {
-            Mode::Parallel => inner.pool.install(|| {
+        // signature at a time to find the bad ones. Returns a verdict per message.
+        let validate =
+            |(slots, checks): (&[Slot], &[Vec<SignatureCheck>])| -> Vec<Option<ManagerError>> {
+                let batch_ok = frame.signatures_verified || verify_batch(checks.iter().flatten());
                 slots
-                    .par_chunks_mut(VERIFY_BATCH)
-                    .zip(checks.par_chunks(VERIFY_BATCH))
-                    .for_each(validate)
-            }),
-            Mode::Serial => slots
-                .chunks_mut(VERIFY_BATCH)
-                .zip(checks.chunks(VERIFY_BATCH))
-                .for_each(validate),
+                    .iter()
+                    .zip(checks)
+                    .map(|(slot, checks)| {
+                        let Ok(prepared) = slot else { return None };
+                        let verdict = if batch_ok {
+                            Ok(())
+                        } else {
+                            checks
+                                .iter()
+                                .try_for_each(|check| check.verify().map_err(ManagerError::from))
+                        };
+                        verdict
+                            .and_then(|()| {
+                                super::prepare::validate(&verified_ctx, prepared, committed)
+                            })
+                            .err()
+                    })
+                    .collect()
+            };
+        // The dependency graph needs only the access sets, so it is built while the other
+        // workers validate; a message refused by validation simply runs as a no-op in it.
+        let sequential = mode == Mode::Serial || inner.pool.current_num_threads() == 1;
+        let build_graph = || {
+            let started = Instant::now();
+            let access: Vec<Option<&AccessSet>> = slots
+                .iter()
+                .map(|s| s.as_ref().ok().map(|p| &p.access))
+                .collect();
+            (schedule::build(&access), started.elapsed().as_secs_f64())
+        };
+        let (verdicts, (graph, schedule_seconds)): (Vec<Vec<Option<ManagerError>>>, _) =
+            if sequential {
+                let verdicts = slots
+                    .chunks(VERIFY_BATCH)
+                    .zip(checks.chunks(VERIFY_BATCH))
+                    .map(validate)
+                    .collect();
+                (verdicts, (schedule::Graph::default(), 0.0))
+            } else {
+                inner.pool.install(|| {
+                    rayon::join(
+                        || {
+                            slots
+                                .par_chunks(VERIFY_BATCH)
+                                .zip(checks.par_chunks(VERIFY_BATCH))
+                                .map(validate)
+                                .collect()
+                        },
+                        build_graph,
+                    )
+                })
+            };
+        for (slot, verdict) in slots.iter_mut().zip(verdicts.into_iter().flatten()) {
+            if let Some(error) = verdict {
+                *slot = Err(Refused::new(error));
+            }
         }
         drop(checks);
         timer.end(Phase::Validate);
+        inner.metrics.frame_phase(Phase::Schedule, schedule_seconds);
 
-        // 3. schedule and apply.
+        // 3. apply: in frame order when there is one thread, else as the graph allows.
         let pending = PendingState::new(snapshot.clone());
-        let results: Vec<Option<Result<Applied>>> = match mode {
-            Mode::Parallel => self.run_parallel(&ctx, &slots, &pending),
-            Mode::Serial => slots
+        let results: Vec<Option<Result<Applied>>> = match sequential {
+            false => self.run_parallel(&ctx, &slots, &graph, &pending),
+            true => slots
                 .iter()
                 .map(|slot| {
                     slot.as_ref()
@@ -258,6 +290,8 @@ impl Manager {
             &frame.fee_recipient,
             total_fees,
         )?;
+        // Nothing reads the snapshot any more: letting it go lets the store commit in place.
+        drop(snapshot);
         let head = self.commit_with_retry(frame.number, &changes, &mut receipt)?;
         timer.end(Phase::Commit);
         inner.metrics.set_frame_height(head.frame_number);
@@ -268,6 +302,7 @@ impl Manager {
             messages = frame.messages.len(),
             decode_ms = timer.ms(Phase::Decode),
             validate_ms = timer.ms(Phase::Validate),
+            schedule_ms = schedule_seconds * 1e3,
             execute_ms = timer.ms(Phase::Execute),
             commit_ms = timer.ms(Phase::Commit),
             total_ms = frame_started.elapsed().as_secs_f64() * 1e3,
@@ -282,13 +317,9 @@ impl Manager {
         &self,
         ctx: &ExecutionContext,
         slots: &[Slot],
+        graph: &schedule::Graph,
         pending: &PendingState,
     ) -> Vec<Option<Result<Applied>>> {
-        let access: Vec<Option<&AccessSet>> = slots
-            .iter()
-            .map(|s| s.as_ref().ok().map(|p| &p.access))
-            .collect();
-        let graph = schedule::build(&access);
         let waits: Vec<std::sync::atomic::AtomicUsize> = graph
             .waits_for
             .iter()
@@ -301,17 +332,24 @@ impl Manager {
             ctx,
             slots,
             pending,
-            graph: &graph,
+            graph,
             waits: &waits,
             results: &results,
         };
+        // Every message waiting for nothing starts, refused ones included: they apply
+        // nothing, but may have dependents to release (refused after the graph was built).
+        // The roots are split across workers in ranges (few steals); released dependents are
+        // spawned one by one.
+        let roots: Vec<usize> = graph
+            .waits_for
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w == 0)
+            .map(|(i, _)| i)
+            .collect();
         self.inner.pool.scope(|scope| {
-            for (index, slot) in slots.iter().enumerate() {
-                if slot.is_ok() && graph.waits_for.get(index) == Some(&0) {
-                    let shared = &shared;
-                    scope.spawn(move |scope| shared.run(index, scope));
-                }
-            }
+            let shared = &shared;
+            roots.par_iter().for_each(|&index| shared.run(index, scope));
         });
         results.into_iter().map(Mutex::into_inner).collect()
     }

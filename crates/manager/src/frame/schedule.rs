@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use switchyard_router::{AccessSet, Address};
+use switchyard_router::{AccessSet, Address, AddressHashBuilder};
 
 /// Per message: how many earlier messages it waits for, and which later ones wait for it.
 #[derive(Debug, Default)]
@@ -30,7 +30,8 @@ pub(crate) fn build(access: &[Option<&AccessSet>]) -> Graph {
         waits_for: vec![0; count],
         dependents: vec![Vec::new(); count],
     };
-    let mut addresses: HashMap<&Address, AddressState> = HashMap::new();
+    let mut addresses: HashMap<&Address, AddressState, AddressHashBuilder> =
+        HashMap::with_capacity_and_hasher(access.len() * 3, AddressHashBuilder);
     let mut deps: Vec<usize> = Vec::new();
     for (index, set) in access.iter().enumerate() {
         let Some(set) = set else { continue };

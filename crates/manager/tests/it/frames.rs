@@ -460,3 +460,38 @@ fn parallel_execution_equals_the_serial_reference_on_every_thread_count() {
         );
     }
 }
+
+#[test]
+fn a_message_refused_for_its_signature_still_releases_the_messages_waiting_for_it() {
+    // The schedule is built before signatures are checked: the badly signed transfer of
+    // signer 3 is in the graph (it declares signer 3's account), and the valid transfers of
+    // signer 3 that follow must still run once it is refused.
+    let frame = Frame::new(1)
+        .message(NATIVE_TOKEN.0, bytes(&badly_signed(3)))
+        .message(
+            NATIVE_TOKEN.0,
+            client(3, 1)
+                .transfer(NATIVE_TOKEN, account(4), 7)
+                .to_bytes(),
+        )
+        .message(
+            NATIVE_TOKEN.0,
+            client(3, 2)
+                .transfer(NATIVE_TOKEN, account(5), 8)
+                .to_bytes(),
+        );
+    let reference = token_builder().threads(1).build().unwrap();
+    reference.genesis(0, &rich_genesis(8)).unwrap();
+    let expected = reference.execute_frame_serial(frame.clone()).unwrap();
+    use MessageStatus::{Applied as A, Rejected as R};
+    assert_eq!(statuses(&expected.receipt), [R, A, A]);
+    for threads in [2, 4] {
+        let manager = token_builder().threads(threads).build().unwrap();
+        manager.genesis(0, &rich_genesis(8)).unwrap();
+        assert_eq!(
+            manager.execute_frame(frame.clone()).unwrap(),
+            expected,
+            "{threads} threads"
+        );
+    }
+}
