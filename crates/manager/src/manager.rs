@@ -107,18 +107,8 @@ impl Manager {
             let snapshot = self.inner.store.snapshot()?;
             let ctx = self.context(frame_number, 1);
             let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
-            engine = prepared
-                .requests
-                .first()
-                .map_or("none", |r| r.engine.name());
-            for routed in &prepared.requests {
-                switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
-            }
-            let verified = ExecutionContext {
-                signatures_verified: true,
-                ..ctx
-            };
-            validate(&verified, &prepared, snapshot.as_ref())
+            engine = prepared.engine_name();
+            self.check(&ctx, &prepared, snapshot.as_ref())
         })();
         self.observe(engine, Op::Validate, &result, started);
         result
@@ -135,10 +125,7 @@ impl Manager {
             let snapshot = self.inner.store.snapshot()?;
             let ctx = self.context(frame_number, 1);
             let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
-            engine = prepared
-                .requests
-                .first()
-                .map_or("none", |r| r.engine.name());
+            engine = prepared.engine_name();
             self.inner
                 .locks
                 .lock()
@@ -176,18 +163,8 @@ impl Manager {
         let result = (|| {
             let ctx = self.context(frame_number, fee_multiplier);
             let prepared = self.prepare(&ctx, target, message, &*state)?;
-            engine = prepared
-                .requests
-                .first()
-                .map_or("none", |r| r.engine.name());
-            for routed in &prepared.requests {
-                switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
-            }
-            let verified = ExecutionContext {
-                signatures_verified: true,
-                ..ctx.clone()
-            };
-            validate(&verified, &prepared, &*state)?;
+            engine = prepared.engine_name();
+            self.check(&ctx, &prepared, &*state)?;
             let applied = self.inner.retry.run(&self.inner.cancel, || {
                 apply_message(&ctx, &prepared, &*state)
             })?;
@@ -316,6 +293,24 @@ impl Manager {
             ctx,
         };
         route_message(env, &target, requests, state)
+    }
+
+    /// Verifies every request's signature (strictly, one by one) and runs each engine's
+    /// `validate` against `state`.
+    fn check(
+        &self,
+        ctx: &ExecutionContext,
+        prepared: &Prepared,
+        state: &dyn StateRead,
+    ) -> Result<()> {
+        for routed in &prepared.requests {
+            switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
+        }
+        let verified = ExecutionContext {
+            signatures_verified: true,
+            ..ctx.clone()
+        };
+        validate(&verified, prepared, state)
     }
 
     fn observe<T>(&self, engine: &str, op: Op, result: &Result<T>, started: Instant) {

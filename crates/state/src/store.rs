@@ -65,83 +65,40 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn recompute_root(&self) -> Result<StateRoot, StoreError>;
 }
 
-impl<T: Store + ?Sized> Store for Arc<T> {
-    fn head(&self) -> Option<Head> {
-        (**self).head()
-    }
-    fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
-        (**self).snapshot()
-    }
-    fn commit(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError> {
-        (**self).commit(frame_number, changes, receipt)
-    }
-    fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        (**self).receipt(frame_number)
-    }
-    fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
-        (**self).root_after(changes)
-    }
-    fn recompute_root(&self) -> Result<StateRoot, StoreError> {
-        (**self).recompute_root()
-    }
+/// Implements [`Store`] for a pointer type by forwarding every method to the pointee.
+macro_rules! forward_store {
+    ($($pointer:ty),* $(,)?) => {
+        $(
+            impl<T: Store + ?Sized> Store for $pointer {
+                fn head(&self) -> Option<Head> {
+                    (**self).head()
+                }
+                fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
+                    (**self).snapshot()
+                }
+                fn commit(
+                    &self,
+                    frame_number: u64,
+                    changes: &ChangeSet,
+                    receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
+                ) -> Result<Head, StoreError> {
+                    (**self).commit(frame_number, changes, receipt)
+                }
+                fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {
+                    (**self).receipt(frame_number)
+                }
+                fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
+                    (**self).root_after(changes)
+                }
+                fn recompute_root(&self) -> Result<StateRoot, StoreError> {
+                    (**self).recompute_root()
+                }
+            }
+        )*
+    };
 }
 
-impl<T: Store + ?Sized> Store for Box<T> {
-    fn head(&self) -> Option<Head> {
-        (**self).head()
-    }
-    fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
-        (**self).snapshot()
-    }
-    fn commit(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError> {
-        (**self).commit(frame_number, changes, receipt)
-    }
-    fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        (**self).receipt(frame_number)
-    }
-    fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
-        (**self).root_after(changes)
-    }
-    fn recompute_root(&self) -> Result<StateRoot, StoreError> {
-        (**self).recompute_root()
-    }
-}
-
-impl<T: Store + ?Sized> Store for &T {
-    fn head(&self) -> Option<Head> {
-        (**self).head()
-    }
-    fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
-        (**self).snapshot()
-    }
-    fn commit(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError> {
-        (**self).commit(frame_number, changes, receipt)
-    }
-    fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        (**self).receipt(frame_number)
-    }
-    fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
-        (**self).root_after(changes)
-    }
-    fn recompute_root(&self) -> Result<StateRoot, StoreError> {
-        (**self).recompute_root()
-    }
-}
+forward_store!(Arc<T>, Box<T>, &T);
 
 /// Checks that `frame_number` may follow `head`.
 pub(crate) fn check_frame_number(head: Option<&Head>, frame_number: u64) -> Result<(), StoreError> {

@@ -356,10 +356,7 @@ impl Manager {
 
     fn record(&self, slot: &Slot, status: Status) {
         let engine = match slot {
-            Ok(prepared) => prepared
-                .requests
-                .first()
-                .map_or("none", |r| r.engine.name()),
+            Ok(prepared) => prepared.engine_name(),
             Err(_) => "none",
         };
         self.inner

@@ -41,6 +41,13 @@ pub(crate) struct Prepared {
     pub(crate) cost: u64,
 }
 
+impl Prepared {
+    /// The name of the engine of the first request, for metrics labels.
+    pub(crate) fn engine_name(&self) -> &'static str {
+        self.requests.first().map_or("none", |r| r.engine.name())
+    }
+}
+
 /// A message refused before execution: no effect at all.
 #[derive(Debug)]
 pub(crate) struct Refused {
