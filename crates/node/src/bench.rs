@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use switchyard_manager::Manager;
+use switchyard_manager::{Frame, Manager};
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
@@ -51,11 +51,14 @@ pub struct RunReport {
     pub store: StoreKind,
     /// Whether signatures were verified before timing.
     pub preverified: bool,
-    /// Messages executed.
+    /// Messages timed.
     pub messages: usize,
-    /// Frames executed.
+    /// Frames timed.
     pub frames: usize,
-    /// Wall time of all frames, in seconds.
+    /// Frames executed first, untimed, so that the figures are those of a running node (the
+    /// first frame also pays for the process's memory growing).
+    pub warmup_frames: usize,
+    /// Wall time of the timed frames, in seconds.
     pub seconds: f64,
     /// Messages per second.
     pub tps: f64,
@@ -63,11 +66,11 @@ pub struct RunReport {
     pub frame_p50_ms: f64,
     /// 99th percentile frame time, in milliseconds.
     pub frame_p99_ms: f64,
-    /// Messages applied.
+    /// Messages applied, over every frame (the warm-up included).
     pub applied: usize,
-    /// Messages that failed (fee kept).
+    /// Messages that failed (fee kept), over every frame.
     pub failed: usize,
-    /// Messages rejected or malformed (no effect).
+    /// Messages rejected or malformed (no effect), over every frame.
     pub rejected: usize,
     /// The final state root, hex.
     pub state_root: String,
@@ -100,12 +103,17 @@ pub fn run(
     let (mut applied, mut failed, mut rejected) = (0, 0, 0);
     let mut root = String::new();
     let progress = Progress::new(label, workload.frames.len());
-    let started = Instant::now();
+    let (warmup, timed) = split_warmup(workload);
+    let mut seconds = 0.0;
     for (done, frame) in workload.frames.iter().enumerate() {
         let frame = frame.clone().signatures_verified(preverified);
         let frame_started = Instant::now();
         let result = manager.execute_frame(frame)?;
-        frame_ms.push(frame_started.elapsed().as_secs_f64() * 1e3);
+        if done >= warmup.len() {
+            let elapsed = frame_started.elapsed().as_secs_f64();
+            seconds += elapsed;
+            frame_ms.push(elapsed * 1e3);
+        }
         for outcome in &result.receipt.outcomes {
             match outcome.status() {
                 MessageStatus::Applied => applied += 1,
@@ -116,16 +124,16 @@ pub fn run(
         root = result.head.state_root.to_string();
         progress.tick(done + 1);
     }
-    let seconds = started.elapsed().as_secs_f64();
     progress.finish();
-    let messages = workload.messages();
+    let messages = count_messages(timed);
     Ok(RunReport {
         label: label.to_owned(),
         threads,
         store,
         preverified,
         messages,
-        frames: workload.frames.len(),
+        frames: timed.len(),
+        warmup_frames: warmup.len(),
         seconds,
         tps: rate(messages, seconds),
         frame_p50_ms: percentile(&mut frame_ms, 50),
@@ -149,8 +157,8 @@ pub fn genesis_changes(workload: &Workload) -> Result<ChangeSet> {
 /// and batch-verifying 64 at a time, as the frame executor does. The bound for signed
 /// execution.
 pub fn verify_rate(workload: &Workload, threads: usize) -> Result<f64> {
-    let requests: Vec<MessageRequest> = workload
-        .frames
+    let (_, timed) = split_warmup(workload);
+    let requests: Vec<MessageRequest> = timed
         .iter()
         .flat_map(|f| &f.messages)
         .filter_map(|(_, bytes)| MessageRequest::from_canonical_bytes(bytes).ok())
@@ -186,8 +194,10 @@ pub fn direct_engine_rate(workload: &Workload) -> Result<f64> {
     let store = MemoryStore::new();
     store.commit(0, &genesis_changes(workload)?, &mut |_| Vec::new())?;
     let engine = TokenEngine::new();
-    let started = Instant::now();
-    for frame in &workload.frames {
+    let (warmup, timed) = split_warmup(workload);
+    let mut seconds = 0.0;
+    for (index, frame) in workload.frames.iter().enumerate() {
+        let started = Instant::now();
         let snapshot = store.snapshot()?;
         let ctx = ExecutionContext {
             frame_number: frame.number,
@@ -215,8 +225,11 @@ pub fn direct_engine_rate(workload: &Workload) -> Result<f64> {
         let changes = overlay.into_changes();
         drop(snapshot);
         store.commit(frame.number, &changes, &mut |_| Vec::new())?;
+        if index >= warmup.len() {
+            seconds += started.elapsed().as_secs_f64();
+        }
     }
-    Ok(rate(workload.messages(), started.elapsed().as_secs_f64()))
+    Ok(rate(count_messages(timed), seconds))
 }
 
 /// Options of the standard suite.
@@ -364,6 +377,16 @@ pub fn single_run(options: RunOptions) -> Result<Value> {
         options.preverified,
     )?;
     Ok(json!({ "workload": options.workload, "run": report, "peak_rss_kb": peak_rss_kb() }))
+}
+
+/// The first frame is a warm-up when there are more than two: executed, not timed.
+fn split_warmup(workload: &Workload) -> (&[Frame], &[Frame]) {
+    let warmup = usize::from(workload.frames.len() > 2);
+    workload.frames.split_at(warmup)
+}
+
+fn count_messages(frames: &[Frame]) -> usize {
+    frames.iter().map(|f| f.messages.len()).sum()
 }
 
 fn rate(count: usize, seconds: f64) -> f64 {

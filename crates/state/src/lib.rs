@@ -7,7 +7,8 @@
 //!   which is how a bundle rolls back, and their [`ChangeSet`]s merge in frame order.
 //! - [`Store`]: the last committed frame's [`Head`], true [`Snapshot`]s for parallel reads,
 //!   and atomic frame commits (changes, receipt, root and head in one transaction).
-//!   [`MemoryStore`] keeps state in persistent maps (tests, benches); [`RedbStore`] is the
+//!   [`MemoryStore`] keeps state in a hash map, committed in place when no snapshot holds
+//!   the frame and on a copy otherwise (tests, benches); [`RedbStore`] is the
 //!   crash-safe embedded default, one redb file in the node's data directory.
 //! - [`StateRoot`]: a lattice (homomorphic multiset) hash over BLAKE3 of the whole state, in
 //!   the manner of Solana's accounts lattice hash: order-independent and updated at a cost

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use switchyard_router::{Address, AddressHashBuilder, StateError, StateRead};
 
@@ -129,10 +130,11 @@ fn apply_changes(
     result
 }
 
-/// The updates `changes` makes to `entries`.
+/// The updates `changes` makes to `entries` (old values looked up on the rayon pool).
 fn updates<'a>(entries: &'a Entries, changes: &'a ChangeSet) -> Vec<Update<'a>> {
-    changes
-        .iter()
+    let changed: Vec<(&Address, Option<&[u8]>)> = changes.iter().collect();
+    changed
+        .into_par_iter()
         .map(|(address, new)| Update {
             address,
             old: entries.get(address).map(Vec::as_slice),

@@ -44,6 +44,9 @@ enum Mode {
 /// One message after preparation: ready to run, or refused with no effect.
 type Slot = std::result::Result<Prepared, Refused>;
 
+/// A message at the end of execution: its position, its slot, its result and its hash.
+type Finished<'a> = (usize, ((&'a Slot, Option<Result<Applied>>), &'a [u8; 32]));
+
 /// The prepared messages of a frame and, per message, its signature checks.
 type PreparedFrame = (Vec<Slot>, Vec<Vec<SignatureCheck>>);
 
@@ -231,59 +234,40 @@ impl Manager {
             fee_recipient: frame.fee_recipient.to_vec(),
             ..Default::default()
         };
+        // Outcomes are built in parallel; the first failure in frame order wins.
+        let outcome =
+            |(index, ((slot, result), hash)): Finished<'_>| self.outcome(index, slot, result, hash);
+        let outcomes: Vec<Result<(MessageOutcome, u128)>> = if sequential {
+            slots
+                .iter()
+                .zip(results)
+                .zip(&hashes)
+                .enumerate()
+                .map(outcome)
+                .collect()
+        } else {
+            inner.pool.install(|| {
+                slots
+                    .par_iter()
+                    .zip(results)
+                    .zip(&hashes)
+                    .enumerate()
+                    .map(outcome)
+                    .collect()
+            })
+        };
         let mut total_fees: u128 = 0;
-        for (index, ((slot, result), hash)) in slots.iter().zip(results).zip(&hashes).enumerate() {
-            let mut outcome = MessageOutcome {
-                index: u32::try_from(index).unwrap_or(u32::MAX),
-                message_hash: hash.to_vec(),
-                ..Default::default()
-            };
-            match (slot, result) {
-                (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
-                    // Not the message's fault (e.g. the store failed while routing): the frame
-                    // cannot be decided, so it is not committed, and the manager stops.
-                    inner.cancel.cancel();
-                    return Err(self.escalate(ManagerError::FrameAborted {
-                        index,
-                        reason: refused.error.to_string(),
-                    }));
-                }
-                (Err(refused), _) => {
-                    outcome.set_status(refused.status);
-                    outcome.reason = refused.error.to_string();
-                    self.record(slot, refusal_status(refused));
-                }
-                (Ok(prepared), Some(Ok(applied))) => {
-                    outcome.set_status(applied.status);
-                    outcome.cost = prepared.cost;
-                    outcome.fee = Some(applied.fee.into());
-                    outcome.reason = applied
-                        .error
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    total_fees = total_fees
-                        .checked_add(applied.fee)
-                        .ok_or(ManagerError::FeeTotalOverflow)?;
-                    self.record(
-                        slot,
-                        if applied.status == MessageStatus::Applied {
-                            Status::Ok
-                        } else {
-                            Status::Rejected
-                        },
-                    );
-                }
-                (Ok(_), Some(Err(error))) => return Err(self.escalate(error)),
-                (Ok(_), None) => {
-                    return Err(ManagerError::Config("scheduler skipped a message".into()));
-                }
-            }
+        receipt.outcomes.reserve(outcomes.len());
+        for result in outcomes {
+            let (outcome, fee) = result?;
+            total_fees = total_fees
+                .checked_add(fee)
+                .ok_or(ManagerError::FeeTotalOverflow)?;
             receipt.outcomes.push(outcome);
         }
         receipt.total_fees = Some(total_fees.into());
 
-        let mut changes = pending.into_changes();
+        let mut changes = inner.pool.install(|| pending.into_changes());
         credit_fees(
             &mut changes,
             snapshot.as_ref(),
@@ -352,6 +336,60 @@ impl Manager {
             roots.par_iter().for_each(|&index| shared.run(index, scope));
         });
         results.into_iter().map(Mutex::into_inner).collect()
+    }
+
+    /// The receipt entry of one message and the fee it paid; an error when the message failed
+    /// for a reason that is not its own, which stops the frame.
+    fn outcome(
+        &self,
+        index: usize,
+        slot: &Slot,
+        result: Option<Result<Applied>>,
+        hash: &[u8; 32],
+    ) -> Result<(MessageOutcome, u128)> {
+        let mut outcome = MessageOutcome {
+            index: u32::try_from(index).unwrap_or(u32::MAX),
+            message_hash: hash.to_vec(),
+            ..Default::default()
+        };
+        match (slot, result) {
+            (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
+                // Not the message's fault (e.g. the store failed while routing): the frame
+                // cannot be decided, so it is not committed, and the manager stops.
+                self.inner.cancel.cancel();
+                Err(self.escalate(ManagerError::FrameAborted {
+                    index,
+                    reason: refused.error.to_string(),
+                }))
+            }
+            (Err(refused), _) => {
+                outcome.set_status(refused.status);
+                outcome.reason = refused.error.to_string();
+                self.record(slot, refusal_status(refused));
+                Ok((outcome, 0))
+            }
+            (Ok(prepared), Some(Ok(applied))) => {
+                outcome.set_status(applied.status);
+                outcome.cost = prepared.cost;
+                outcome.fee = Some(applied.fee.into());
+                outcome.reason = applied
+                    .error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let status = if applied.status == MessageStatus::Applied {
+                    Status::Ok
+                } else {
+                    Status::Rejected
+                };
+                self.record(slot, status);
+                Ok((outcome, applied.fee))
+            }
+            (Ok(_), Some(Err(error))) => Err(self.escalate(error)),
+            (Ok(_), None) => Err(ManagerError::Config(format!(
+                "the scheduler skipped message {index}"
+            ))),
+        }
     }
 
     fn record(&self, slot: &Slot, status: Status) {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use rayon::prelude::*;
 use switchyard_router::{Address, AddressHashBuilder, StateError, StateRead};
 use switchyard_state::{ChangeSet, Snapshot};
 
@@ -57,16 +58,14 @@ impl PendingState {
 
     /// Every change of the frame, ordered by address.
     pub(crate) fn into_changes(self) -> ChangeSet {
-        let mut changes = ChangeSet::new();
-        for shard in self.shards {
-            for (address, value) in shard.into_inner() {
-                match value {
-                    Some(value) => changes.put(address, value),
-                    None => changes.delete(address),
-                }
-            }
-        }
-        changes
+        // Sorting in parallel, then building the ordered map from sorted input in one pass.
+        let mut entries: Vec<(Address, Option<Vec<u8>>)> = self
+            .shards
+            .into_par_iter()
+            .flat_map_iter(|shard| shard.into_inner())
+            .collect();
+        entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        entries.into_iter().collect()
     }
 }
 
