@@ -46,6 +46,8 @@ mod lifecycle;
 mod locks;
 mod manager;
 mod retry;
+#[cfg(test)]
+mod test_support;
 
 pub use builder::ManagerBuilder;
 pub use error::{ManagerError, Result};

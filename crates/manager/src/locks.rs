@@ -54,18 +54,7 @@ impl LockTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_router::Domain;
-
-    fn set(reads: &[u8], writes: &[u8]) -> AccessSet {
-        let mut set = AccessSet::new();
-        for n in reads {
-            set.read(Address::new(Domain([*n; 32]), [0; 32]));
-        }
-        for n in writes {
-            set.write(Address::new(Domain([*n; 32]), [0; 32]));
-        }
-        set
-    }
+    use crate::test_support::access_set as set;
 
     #[test]
     fn shared_reads_exclusive_writes_and_no_partial_locks() {

@@ -28,6 +28,8 @@ pub(crate) struct Applied {
     pub(crate) error: Option<ManagerError>,
     /// The message's writes (fees and nonces included); `None` when it had no effect.
     pub(crate) changes: Option<ChangeSet>,
+    /// Time spent applying it, for the request-duration metric (never in receipts or state).
+    pub(crate) seconds: f64,
 }
 
 /// Applies `prepared` on top of `base`. Errors are only failures that must stop the frame
@@ -46,6 +48,7 @@ pub(crate) fn apply_message(
                 fee: 0,
                 error: Some(escalate(error)?),
                 changes: None,
+                seconds: 0.0,
             });
         }
         Some((_, error)) => return Ok(failed(fee, escalate(error)?, overlay.into_changes())),
@@ -70,6 +73,7 @@ pub(crate) fn apply_message(
         fee,
         error: None,
         changes: Some(overlay.into_changes()),
+        seconds: 0.0,
     })
 }
 
@@ -95,6 +99,7 @@ fn failed(fee: u128, error: ManagerError, changes: ChangeSet) -> Applied {
         fee,
         error: Some(error),
         changes: Some(changes),
+        seconds: 0.0,
     }
 }
 

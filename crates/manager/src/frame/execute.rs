@@ -365,7 +365,7 @@ impl Manager {
             (Err(refused), _) => {
                 outcome.set_status(refused.status);
                 outcome.reason = refused.error.to_string();
-                self.record(slot, refusal_status(refused));
+                self.record(slot, refusal_status(refused), 0.0);
                 Ok((outcome, 0))
             }
             (Ok(prepared), Some(Ok(applied))) => {
@@ -382,7 +382,7 @@ impl Manager {
                 } else {
                     Status::Rejected
                 };
-                self.record(slot, status);
+                self.record(slot, status, applied.seconds);
                 Ok((outcome, applied.fee))
             }
             (Ok(_), Some(Err(error))) => Err(self.escalate(error)),
@@ -392,14 +392,16 @@ impl Manager {
         }
     }
 
-    fn record(&self, slot: &Slot, status: Status) {
+    /// Records one message of a frame in the request metrics (`op="apply"`); a refused
+    /// message was never applied and counts with a zero duration.
+    fn record(&self, slot: &Slot, status: Status, seconds: f64) {
         let engine = match slot {
             Ok(prepared) => prepared.engine_name(),
             Err(_) => "none",
         };
         self.inner
             .metrics
-            .record_request(engine, Op::Apply, status, 0.0);
+            .record_request(engine, Op::Apply, status, seconds);
     }
 
     fn commit_with_retry(
@@ -502,6 +504,7 @@ impl Manager {
         prepared: &Prepared,
         pending: &PendingState,
     ) -> Result<Applied> {
+        let started = Instant::now();
         let mut applied = self
             .inner
             .retry
@@ -509,6 +512,7 @@ impl Manager {
         if let Some(changes) = applied.changes.take() {
             pending.absorb(changes);
         }
+        applied.seconds = started.elapsed().as_secs_f64();
         Ok(applied)
     }
 }

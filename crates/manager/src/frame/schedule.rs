@@ -64,18 +64,7 @@ pub(crate) fn build(access: &[Option<&AccessSet>]) -> Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchyard_router::Domain;
-
-    fn set(reads: &[u8], writes: &[u8]) -> AccessSet {
-        let mut set = AccessSet::new();
-        for n in reads {
-            set.read(Address::new(Domain([*n; 32]), [0; 32]));
-        }
-        for n in writes {
-            set.write(Address::new(Domain([*n; 32]), [0; 32]));
-        }
-        set
-    }
+    use crate::test_support::access_set as set;
 
     #[test]
     fn edges_follow_conflicts_only() {
