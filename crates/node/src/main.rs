@@ -68,6 +68,12 @@ struct BenchArgs {
     preverified: bool,
 }
 
+/// Most messages a benchmark generates (about 2.5 GB of signed messages and state).
+const MAX_MESSAGES: usize = 10_000_000;
+
+/// Most accounts a benchmark generates.
+const MAX_ACCOUNTS: usize = 2_000_000;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -94,11 +100,19 @@ fn run(cli: Cli) -> Result<(), NodeError> {
 }
 
 fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
-    if args.messages == 0 || args.frame_size == 0 {
-        return Err(NodeError::Argument {
-            name: "--messages/--frame-size",
-            reason: "must be at least 1".into(),
-        });
+    // Workloads are generated in memory up front: bound them so that a typo is an error, not
+    // an allocation failure.
+    for (name, value, max) in [
+        ("--messages", args.messages, MAX_MESSAGES),
+        ("--frame-size", args.frame_size, MAX_MESSAGES),
+        ("--accounts", args.accounts, MAX_ACCOUNTS),
+    ] {
+        if value == 0 || value > max {
+            return Err(NodeError::Argument {
+                name,
+                reason: format!("{value} is not within 1..={max}"),
+            });
+        }
     }
     if !(0.0..=1.0).contains(&args.conflict) {
         return Err(NodeError::Argument {

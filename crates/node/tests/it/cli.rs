@@ -165,12 +165,18 @@ fn decode_names_what_is_wrong_with_bad_input() {
 
 #[test]
 fn bad_arguments_are_refused_with_their_name() {
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 10] = [
         (&["bench", "--threads", "0"], &["--threads", "at least 1"]),
         (&["bench", "--conflict", "2"], &["--conflict", "2"]),
         (&["bench", "--conflict=-0.5"], &["--conflict", "-0.5"]),
         (&["bench", "--suite", "nope"], &["--suite", "nope"]),
         (&["bench", "--messages", "0"], &["--messages"]),
+        (
+            &["bench", "--messages", "99999999999"],
+            &["--messages", "99999999999"],
+        ),
+        (&["bench", "--accounts", "0"], &["--accounts"]),
+        (&["bench", "--frame-size", "0"], &["--frame-size"]),
         (&["bench", "--threads", "many"], &["--threads", "many"]),
         (
             &["bench", "--workload", "lottery"],
