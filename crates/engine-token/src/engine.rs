@@ -425,17 +425,7 @@ fn debit(
     account: &Key,
     amount: u128,
 ) -> Result<(), Failure> {
-    let mut record = load_account(state, token, account)?;
-    record.balance = record
-        .balance
-        .checked_sub(amount)
-        .ok_or(TokenError::InsufficientBalance {
-            account: *account,
-            balance: record.balance,
-            amount,
-        })?;
-    state.put(Address::new(*token, *account), record.encode())?;
-    Ok(())
+    adjust_balance(state, token, account, amount, Direction::Debit)
 }
 
 fn credit(
@@ -444,15 +434,43 @@ fn credit(
     account: &Key,
     amount: u128,
 ) -> Result<(), Failure> {
+    adjust_balance(state, token, account, amount, Direction::Credit)
+}
+
+/// Which way a balance moves.
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Debit,
+    Credit,
+}
+
+/// Moves `account`'s balance of `token` by `amount` with checked arithmetic; an underflow is
+/// `InsufficientBalance`, an overflow `BalanceOverflow`, and neither writes anything.
+fn adjust_balance(
+    state: &mut dyn StateWrite,
+    token: &Domain,
+    account: &Key,
+    amount: u128,
+    direction: Direction,
+) -> Result<(), Failure> {
     let mut record = load_account(state, token, account)?;
-    record.balance = record
-        .balance
-        .checked_add(amount)
-        .ok_or(TokenError::BalanceOverflow {
-            account: *account,
-            balance: record.balance,
-            amount,
-        })?;
+    let balance = record.balance;
+    record.balance = match direction {
+        Direction::Debit => balance
+            .checked_sub(amount)
+            .ok_or(TokenError::InsufficientBalance {
+                account: *account,
+                balance,
+                amount,
+            })?,
+        Direction::Credit => balance
+            .checked_add(amount)
+            .ok_or(TokenError::BalanceOverflow {
+                account: *account,
+                balance,
+                amount,
+            })?,
+    };
     state.put(Address::new(*token, *account), record.encode())?;
     Ok(())
 }
