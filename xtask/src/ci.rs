@@ -103,6 +103,9 @@ fn deny() -> Result<(), String> {
         eprintln!("    cargo-deny not installed (cargo install cargo-deny --locked); skipping");
         return Ok(());
     }
+    // `--offline` also keeps `cargo metadata` offline, which needs every platform's crates
+    // downloaded first.
+    cargo(&["fetch", "--locked"])?;
     cargo(&["deny", "--offline", "check", "bans", "licenses", "sources"])
 }
 
