@@ -495,3 +495,44 @@ fn a_message_refused_for_its_signature_still_releases_the_messages_waiting_for_i
         );
     }
 }
+
+#[test]
+fn an_empty_frame_commits_and_advances_the_head_without_changing_the_root() {
+    let manager = token_builder().threads(2).build().unwrap();
+    let genesis = manager.genesis(0, &rich_genesis(2)).unwrap();
+    let result = manager.execute_frame(Frame::new(1)).unwrap();
+    assert_eq!(result.head.frame_number, 1);
+    assert_eq!(result.head.state_root, genesis.state_root);
+    assert!(result.receipt.outcomes.is_empty());
+    assert_eq!(
+        result.receipt.parent_state_root,
+        genesis.state_root.0.to_vec()
+    );
+    // Frame numbers must follow the head.
+    assert!(matches!(
+        manager.execute_frame(Frame::new(3)),
+        Err(switchyard_manager::ManagerError::FrameOutOfOrder { head: 1, found: 3 })
+    ));
+}
+
+#[test]
+fn every_committed_head_is_published_to_watchers() {
+    let manager = token_builder().threads(2).build().unwrap();
+    let mut heads = manager.subscribe_heads();
+    assert_eq!(*heads.borrow_and_update(), None);
+    let genesis = manager.genesis(0, &rich_genesis(2)).unwrap();
+    assert!(heads.has_changed().unwrap());
+    assert_eq!(*heads.borrow_and_update(), Some(genesis));
+    let transfer = client(1, 1)
+        .transfer(NATIVE_TOKEN, account(2), 9)
+        .to_bytes();
+    let result = manager
+        .execute_frame(Frame::new(1).message(NATIVE_TOKEN.0, transfer))
+        .unwrap();
+    assert!(heads.has_changed().unwrap());
+    assert_eq!(*heads.borrow_and_update(), Some(result.head));
+    assert_ne!(result.head.state_root, genesis.state_root);
+    // A frame that fails as a whole publishes nothing.
+    assert!(manager.execute_frame(Frame::new(5)).is_err());
+    assert!(!heads.has_changed().unwrap());
+}
