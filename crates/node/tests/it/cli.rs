@@ -165,7 +165,7 @@ fn decode_names_what_is_wrong_with_bad_input() {
 
 #[test]
 fn bad_arguments_are_refused_with_their_name() {
-    let cases: [(&[&str], &[&str]); 10] = [
+    let cases: [(&[&str], &[&str]); 11] = [
         (&["bench", "--threads", "0"], &["--threads", "at least 1"]),
         (&["bench", "--conflict", "2"], &["--conflict", "2"]),
         (&["bench", "--conflict=-0.5"], &["--conflict", "-0.5"]),
@@ -176,6 +176,10 @@ fn bad_arguments_are_refused_with_their_name() {
             &["--messages", "99999999999"],
         ),
         (&["bench", "--accounts", "0"], &["--accounts"]),
+        (
+            &["bench", "--suite", "standard", "--rounds", "0"],
+            &["--rounds", "0"],
+        ),
         (&["bench", "--frame-size", "0"], &["--frame-size"]),
         (&["bench", "--threads", "many"], &["--threads", "many"]),
         (
