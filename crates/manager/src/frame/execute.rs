@@ -292,6 +292,11 @@ impl Manager {
             total_ms = frame_started.elapsed().as_secs_f64() * 1e3,
             "frame committed"
         );
+        // Freeing a frame's decoded messages is tens of thousands of deallocations: leave it to
+        // a worker, so that the caller gets its receipt (and can send the next frame) at once.
+        inner
+            .pool
+            .spawn(move || drop((slots, frame, hashes, graph)));
         Ok(FrameResult { head, receipt })
     }
 
