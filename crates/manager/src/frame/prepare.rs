@@ -215,7 +215,11 @@ pub(crate) fn route_message(
             })?;
         let mut request_access = engine.access(env.ctx, &target, &request, view)?;
         request_access.write(native_account(signer));
-        access.extend(&request_access);
+        if access.is_empty() {
+            access = request_access;
+        } else {
+            access.extend(&request_access);
+        }
         let entry = Routed {
             request,
             target,
