@@ -6,7 +6,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use switchyard_metrics::Metrics;
 use switchyard_proto::Limits;
-use switchyard_router::{Engine, RouteTable};
+use switchyard_router::{Engine, RouteTableBuilder};
 use switchyard_state::{MemoryStore, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -27,7 +27,7 @@ use crate::{Manager, ManagerError, Result, RetryPolicy};
 /// ```
 #[derive(Default)]
 pub struct ManagerBuilder {
-    engines: Vec<Arc<dyn Engine>>,
+    routes: RouteTableBuilder,
     store: Option<Arc<dyn Store>>,
     limits: Limits,
     network_id: u32,
@@ -41,10 +41,7 @@ pub struct ManagerBuilder {
 impl std::fmt::Debug for ManagerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ManagerBuilder")
-            .field(
-                "engines",
-                &self.engines.iter().map(|e| e.name()).collect::<Vec<_>>(),
-            )
+            .field("routes", &self.routes)
             .field("network_id", &self.network_id)
             .field("threads", &self.threads)
             .finish_non_exhaustive()
@@ -63,14 +60,14 @@ impl ManagerBuilder {
     /// ```
     #[must_use]
     pub fn engine(mut self, engine: Arc<dyn Engine>) -> Self {
-        self.engines.push(engine);
+        self.routes = self.routes.engine(engine);
         self
     }
 
     /// Registers several engines. Default: none.
     #[must_use]
     pub fn engines(mut self, engines: impl IntoIterator<Item = Arc<dyn Engine>>) -> Self {
-        self.engines.extend(engines);
+        self.routes = self.routes.engines(engines);
         self
     }
 
@@ -140,7 +137,7 @@ impl ManagerBuilder {
     /// Builds the manager: the route table (duplicate engine names or base domains are an
     /// error) and the worker pool.
     pub fn build(self) -> Result<Manager> {
-        let routes = RouteTable::builder().engines(self.engines).build()?;
+        let routes = self.routes.build()?;
         let threads = match self.threads {
             Some(0) => return Err(ManagerError::Config("threads must be at least 1".into())),
             Some(n) => n,
