@@ -414,7 +414,6 @@ impl TokenClient {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use switchyard_router::auth::verify_request;
 

@@ -122,7 +122,6 @@ pub fn write_genesis(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::record::{balance, token_info};
     use switchyard_router::MemoryView;

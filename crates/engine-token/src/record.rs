@@ -273,7 +273,6 @@ pub fn escrow(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use switchyard_router::MemoryView;
 

@@ -574,12 +574,6 @@ impl Snapshot for RedbSnapshot {}
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )]
 
     use super::*;
     use switchyard_router::Domain;
