@@ -184,3 +184,68 @@ fn the_root_does_not_depend_on_the_number_of_threads() {
     assert_eq!(head.state_root, roots[0]);
     assert_eq!(store.recompute_root().unwrap(), roots[0]);
 }
+
+/// Commits `ops` one frame per `size` like [`commit_grouped`], but through
+/// [`Store::commit_with_delta`], with the delta computed against a snapshot as an executor
+/// does, including `extra`, an address the frame does not change.
+fn commit_grouped_with_delta(
+    store: &dyn Store,
+    ops: &[(u32, Option<Vec<u8>>)],
+    size: usize,
+    extra: u32,
+) -> StateRoot {
+    for (index, group) in ops.chunks(size.max(1)).enumerate() {
+        let mut changes = ChangeSet::new();
+        for (n, value) in group {
+            match value {
+                Some(value) => changes.put(addr(*n), value.clone()),
+                None => changes.delete(addr(*n)),
+            }
+        }
+        let snapshot = store.snapshot().unwrap();
+        let mut delta = Lattice::new();
+        for (address, new) in changes.iter() {
+            if let Some(old) = snapshot.get(address).unwrap() {
+                delta.remove(address, &old);
+            }
+            if let Some(new) = new {
+                delta.insert(address, new);
+            }
+        }
+        let unchanged = addr(extra);
+        if changes.get(&unchanged).is_none()
+            && let Some(value) = snapshot.get(&unchanged).unwrap()
+        {
+            delta.remove(&unchanged, &value);
+            delta.insert(&unchanged, &value);
+        }
+        drop(snapshot);
+        let frame = u64::try_from(index).unwrap() + 1;
+        store
+            .commit_with_delta(frame, &changes, &delta, &mut |_| Vec::new())
+            .unwrap();
+    }
+    store
+        .head()
+        .map_or_else(StateRoot::empty, |head| head.state_root)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_delta_computed_by_the_caller_commits_the_same_roots(
+        ops in proptest::collection::vec(op(), 1..40),
+        size in 1usize..8,
+        extra in 0u32..12,
+    ) {
+        let expected = root_of(&final_state(&ops));
+        let memory = MemoryStore::new();
+        prop_assert_eq!(commit_grouped_with_delta(&memory, &ops, size, extra), expected);
+        prop_assert_eq!(memory.recompute_root().unwrap(), expected);
+        let dir = tempfile::tempdir().unwrap();
+        let redb = RedbStore::open_with(dir.path(), RedbOptions::default().sync_commits(false).cache_size(4 << 20)).unwrap();
+        prop_assert_eq!(commit_grouped_with_delta(&redb, &ops, size, extra), expected);
+        prop_assert_eq!(redb.recompute_root().unwrap(), expected);
+    }
+}
