@@ -348,6 +348,12 @@ fn the_fee_recipient_is_credited_once_and_spends_from_its_pre_frame_balance() {
         RICH - 10 - fees[0],
         "the failed transfer credited nothing"
     );
+    // The root hashed while the frame ran (the recipient's account at commit) is the root of
+    // the stored state.
+    assert_eq!(
+        manager.store().recompute_root().unwrap(),
+        result.head.state_root
+    );
 }
 
 /// Two frames mixing conflicting and independent transfers, bundles (failing and deploying),
