@@ -159,26 +159,31 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-impl MemoryStore {
-    /// Commits a frame; the lattice is moved by `delta` when the caller computed it, else by
-    /// hashing the frame's old and new values (on the rayon pool).
-    fn commit_frame(
+impl Store for MemoryStore {
+    fn head(&self) -> Option<Head> {
+        self.current.read().head
+    }
+
+    fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
+        Ok(Arc::new(MemorySnapshot {
+            committed: self.current(),
+        }))
+    }
+
+    fn commit(
         &self,
         frame_number: u64,
         changes: &ChangeSet,
-        delta: Option<&Lattice>,
         receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
     ) -> Result<Head, StoreError> {
         let _serial = self.commit_lock.lock();
         let fail = self.fail.take();
+        // The new lattice needs only the last frame's values (hashed on the rayon pool).
         let lattice = {
             let base = self.current();
             check_frame_number(base.head.as_ref(), frame_number)?;
             let mut lattice = base.lattice.clone();
-            match delta {
-                Some(delta) => lattice.add(delta),
-                None => lattice.apply(&updates(&base.entries, changes)),
-            }
+            lattice.apply(&updates(&base.entries, changes));
             lattice
         };
         let state_root = lattice.root();
@@ -198,37 +203,6 @@ impl MemoryStore {
         next.head = Some(head);
         receipts.insert(frame_number, receipt);
         Ok(head)
-    }
-}
-
-impl Store for MemoryStore {
-    fn head(&self) -> Option<Head> {
-        self.current.read().head
-    }
-
-    fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
-        Ok(Arc::new(MemorySnapshot {
-            committed: self.current(),
-        }))
-    }
-
-    fn commit(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError> {
-        self.commit_frame(frame_number, changes, None, receipt)
-    }
-
-    fn commit_with_delta(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        delta: &Lattice,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError> {
-        self.commit_frame(frame_number, changes, Some(delta), receipt)
     }
 
     fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {

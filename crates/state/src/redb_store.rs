@@ -180,7 +180,6 @@ impl RedbStore {
         &self,
         frame_number: u64,
         changes: &ChangeSet,
-        delta: Option<&Lattice>,
         receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
     ) -> Result<Head, StoreError> {
         let fail = self.fail.take();
@@ -206,13 +205,34 @@ impl RedbStore {
             check_frame_number(tip.as_ref().map(|(head, _)| head), frame_number)?;
             let mut lattice = tip.map_or_else(Lattice::new, |(_, lattice)| lattice);
 
-            match delta {
-                Some(delta) => {
-                    write_state(&txn, changes, fail, frame_number)?;
-                    lattice.add(delta);
-                }
-                None => hash_while_writing(&txn, changes, fail, frame_number, &mut lattice)?,
-            }
+            // Hash the new entries on the rayon pool while this thread writes them in address
+            // order (the change set is sorted), keeping the old values; then subtract those.
+            let mut added = Lattice::new();
+            let old_values = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    let news: Vec<Update<'_>> = changes
+                        .iter()
+                        .map(|(address, new)| Update {
+                            address,
+                            old: None,
+                            new,
+                        })
+                        .collect();
+                    added.apply(&news);
+                });
+                write_state(&txn, changes, fail, frame_number)
+            })?;
+            lattice.add(&added);
+            let olds: Vec<Update<'_>> = changes
+                .addresses()
+                .zip(&old_values)
+                .map(|(address, old)| Update {
+                    address,
+                    old: old.as_deref(),
+                    new: None,
+                })
+                .collect();
+            lattice.apply(&olds);
 
             let state_root = lattice.root();
             let head = Head {
@@ -238,46 +258,6 @@ impl RedbStore {
             .map_err(|e| redb_error(context("committing"), e))?;
         Ok(head)
     }
-}
-
-/// Writes `changes` (see [`write_state`]) while the rayon pool hashes the new entries, then
-/// moves `lattice` by the frame's change: new entries added, the old values they replace removed.
-fn hash_while_writing(
-    txn: &WriteTransaction,
-    changes: &ChangeSet,
-    fail: Option<usize>,
-    frame_number: u64,
-    lattice: &mut Lattice,
-) -> Result<(), StoreError> {
-    // Hash the new entries on the rayon pool while this thread writes them in address
-    // order (the change set is sorted), keeping the old values; then subtract those.
-    let mut added = Lattice::new();
-    let old_values = rayon::in_place_scope(|scope| {
-        scope.spawn(|_| {
-            let news: Vec<Update<'_>> = changes
-                .iter()
-                .map(|(address, new)| Update {
-                    address,
-                    old: None,
-                    new,
-                })
-                .collect();
-            added.apply(&news);
-        });
-        write_state(txn, changes, fail, frame_number)
-    })?;
-    lattice.add(&added);
-    let olds: Vec<Update<'_>> = changes
-        .addresses()
-        .zip(&old_values)
-        .map(|(address, old)| Update {
-            address,
-            old: old.as_deref(),
-            new: None,
-        })
-        .collect();
-    lattice.apply(&olds);
-    Ok(())
 }
 
 /// Writes `changes` to the state table in order; returns the value each address had before.
@@ -472,20 +452,7 @@ impl Store for RedbStore {
         receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
     ) -> Result<Head, StoreError> {
         let _serial = self.commit_lock.lock();
-        let head = self.commit_in(frame_number, changes, None, receipt)?;
-        *self.head.write() = Some(head);
-        Ok(head)
-    }
-
-    fn commit_with_delta(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        delta: &Lattice,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError> {
-        let _serial = self.commit_lock.lock();
-        let head = self.commit_in(frame_number, changes, Some(delta), receipt)?;
+        let head = self.commit_in(frame_number, changes, receipt)?;
         *self.head.write() = Some(head);
         Ok(head)
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use switchyard_router::StateRead;
 
-use crate::{ChangeSet, Lattice, StateRoot, StoreError};
+use crate::{ChangeSet, StateRoot, StoreError};
 
 /// The last committed frame: its number and the state root after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,23 +53,6 @@ pub trait Store: Send + Sync + fmt::Debug {
         receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
     ) -> Result<Head, StoreError>;
 
-    /// [`Store::commit`] with the lattice change already computed by the caller, which spares
-    /// the store hashing the frame's entries: an executor can hash them while the frame runs,
-    /// on cores that would otherwise wait.
-    ///
-    /// `delta` must be the lane-wise sum, over the addresses of `changes`, of the vector of
-    /// `(address, new value)` minus that of `(address, value at the current head)` (built with
-    /// [`Lattice::insert`] and [`Lattice::remove`]); addresses whose value did not change may
-    /// be included, as they add nothing. The store trusts it: a wrong delta gives a wrong root,
-    /// which [`Store::recompute_root`] exposes.
-    fn commit_with_delta(
-        &self,
-        frame_number: u64,
-        changes: &ChangeSet,
-        delta: &Lattice,
-        receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-    ) -> Result<Head, StoreError>;
-
     /// The stored receipt bytes of a committed frame; `None` when the frame was never committed.
     fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError>;
 
@@ -100,15 +83,6 @@ macro_rules! forward_store {
                     receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
                 ) -> Result<Head, StoreError> {
                     (**self).commit(frame_number, changes, receipt)
-                }
-                fn commit_with_delta(
-                    &self,
-                    frame_number: u64,
-                    changes: &ChangeSet,
-                    delta: &Lattice,
-                    receipt: &mut dyn FnMut(&StateRoot) -> Vec<u8>,
-                ) -> Result<Head, StoreError> {
-                    (**self).commit_with_delta(frame_number, changes, delta, receipt)
                 }
                 fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {
                     (**self).receipt(frame_number)
