@@ -125,8 +125,10 @@ impl Engine for TokenEngine {
             });
         };
         let bytes = 4 + request.encoded_len() as u64;
-        Ok(BigUint::from(self.costs.base(kind))
-            + BigUint::from(self.costs.per_byte) * BigUint::from(bytes))
+        // u64 x u64 + u64 cannot overflow a u128: one conversion, no big-number arithmetic.
+        let cost =
+            u128::from(self.costs.base(kind)) + u128::from(self.costs.per_byte) * u128::from(bytes);
+        Ok(BigUint::from(cost))
     }
 
     fn validate(

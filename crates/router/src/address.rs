@@ -7,16 +7,57 @@ use std::str::FromStr;
 pub type Key = [u8; 32];
 
 /// A 32-byte domain: a base domain owned by an engine, or a deployed instance's domain.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Ordered by its bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Domain(pub [u8; 32]);
 
-/// A location in state: a domain plus a 32-byte key (64 bytes on the wire).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// A location in state: a domain plus a 32-byte key (64 bytes on the wire). Ordered by its
+/// bytes, domain first.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Address {
     /// The domain the address belongs to.
     pub domain: Domain,
     /// The key inside the domain.
     pub key: Key,
+}
+
+/// `bytes` as four big-endian words: comparing the words compares the bytes in order.
+///
+/// Access sets, change sets and schedules compare addresses constantly; four word
+/// comparisons (usually one) are several times cheaper than a `memcmp` call per comparison.
+fn words(bytes: &[u8; 32]) -> [u64; 4] {
+    let (chunks, _) = bytes.as_chunks::<8>();
+    let mut words = [0u64; 4];
+    for (word, chunk) in words.iter_mut().zip(chunks) {
+        *word = u64::from_be_bytes(*chunk);
+    }
+    words
+}
+
+impl Ord for Domain {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        words(&self.0).cmp(&words(&other.0))
+    }
+}
+
+impl PartialOrd for Domain {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Address {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.domain
+            .cmp(&other.domain)
+            .then_with(|| words(&self.key).cmp(&words(&other.key)))
+    }
+}
+
+impl PartialOrd for Address {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Why bytes or text could not be read as a [`Domain`] or [`Address`].
@@ -198,6 +239,20 @@ impl std::hash::BuildHasher for AddressHashBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn addresses_order_as_their_bytes(a in any::<[u8; 64]>(), b in any::<[u8; 64]>(), shared in 0usize..64) {
+            // Often equal up to some byte, so every word position decides sometimes.
+            let mut b = b;
+            b[..shared].copy_from_slice(&a[..shared]);
+            let (x, y) = (Address::from_slice(&a).unwrap(), Address::from_slice(&b).unwrap());
+            prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+            prop_assert_eq!(x.domain.cmp(&y.domain), a[..32].cmp(&b[..32]));
+            prop_assert_eq!(x == y, a == b);
+        }
+    }
 
     #[test]
     fn short_and_empty_addresses_are_length_errors() {

@@ -106,10 +106,18 @@ pub enum FeeError {
 
 /// The fee of an operation: `cost x multiplier`, which must fit in 128 bits.
 pub fn fee_for(cost: &BigUint, multiplier: u64) -> Result<u128, FeeError> {
-    u128::try_from(cost * BigUint::from(multiplier)).map_err(|_| FeeError::Overflow {
+    let overflow = || FeeError::Overflow {
         cost: cost.clone(),
         multiplier,
-    })
+    };
+    // Every real cost fits in a u128: multiply there, without allocating.
+    match u128::try_from(cost) {
+        Ok(cost) => cost
+            .checked_mul(u128::from(multiplier))
+            .ok_or_else(overflow),
+        Err(_) if multiplier == 0 => Ok(0),
+        Err(_) => Err(overflow()),
+    }
 }
 
 /// Checks `nonce` and that `fee` is payable, then debits the fee and bumps the nonce of
@@ -211,6 +219,13 @@ mod tests {
             fee_for(&BigUint::from(u128::MAX), 2),
             Err(FeeError::Overflow { .. })
         ));
+        let beyond = BigUint::from(u128::MAX) + 1u32;
+        assert!(matches!(
+            fee_for(&beyond, 1),
+            Err(FeeError::Overflow { .. })
+        ));
+        assert_eq!(fee_for(&beyond, 0), Ok(0), "anything times zero is free");
+        assert_eq!(fee_for(&BigUint::from(u128::MAX), 1), Ok(u128::MAX));
     }
 
     #[test]

@@ -210,7 +210,13 @@ impl Manager {
         inner.metrics.frame_phase(Phase::Schedule, schedule_seconds);
 
         // 3. apply: in frame order when there is one thread, else as the graph allows.
-        let pending = PendingState::new(snapshot.clone());
+        // Sized for the declared writes (a slight overestimate: addresses written twice).
+        let writes = slots
+            .iter()
+            .filter_map(|slot| slot.as_ref().ok())
+            .map(|prepared| prepared.access.writes.len())
+            .sum();
+        let pending = PendingState::new(snapshot.clone(), writes);
         let results: Vec<Option<Result<Applied>>> = match sequential {
             false => self.run_parallel(&ctx, &slots, &graph, &pending),
             true => slots

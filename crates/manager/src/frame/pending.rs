@@ -35,10 +35,20 @@ impl std::fmt::Debug for PendingState {
 }
 
 impl PendingState {
-    pub(crate) fn new(snapshot: Arc<dyn Snapshot>) -> Self {
+    /// An empty view over `snapshot`, sized for about `writes` written addresses (so the
+    /// shards do not grow while messages run).
+    pub(crate) fn new(snapshot: Arc<dyn Snapshot>, writes: usize) -> Self {
+        let per_shard = writes.div_ceil(SHARDS);
         Self {
             snapshot,
-            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    RwLock::new(HashMap::with_capacity_and_hasher(
+                        per_shard,
+                        AddressHashBuilder,
+                    ))
+                })
+                .collect(),
         }
     }
 
