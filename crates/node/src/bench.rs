@@ -194,7 +194,18 @@ pub fn verify_rate(workload: &Workload, threads: usize) -> Result<f64> {
 /// message decoded, its fee settled and the token engine's `apply` called, then the frame's
 /// changes committed to a memory store. No routing, scheduling, per-message overlays,
 /// receipts or signature checks: the baseline of `manager_overhead`.
+///
+/// Everything runs on a one-thread pool, the commit's state-root hashing included, as in the
+/// one-thread executor it is compared with (outside a pool the hashing would take every core).
 pub fn direct_engine_rate(workload: &Workload) -> Result<f64> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| NodeError::Pool(e.to_string()))?
+        .install(|| direct_engine_loop(workload))
+}
+
+fn direct_engine_loop(workload: &Workload) -> Result<f64> {
     let store = MemoryStore::new();
     store.commit(0, &genesis_changes(workload)?, &mut |_| Vec::new())?;
     let engine = TokenEngine::new();
