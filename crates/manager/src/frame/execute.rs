@@ -41,6 +41,14 @@ enum Mode {
     Serial,
 }
 
+/// A message's receipt entry, the fee it paid, and what the request metrics record of it.
+struct Built {
+    outcome: MessageOutcome,
+    fee: u128,
+    status: Status,
+    seconds: f64,
+}
+
 /// One message after preparation: ready to run, or refused with no effect.
 type Slot = std::result::Result<Prepared, Refused>;
 
@@ -243,7 +251,7 @@ impl Manager {
         // Outcomes are built in parallel; the first failure in frame order wins.
         let outcome =
             |(index, ((slot, result), hash)): Finished<'_>| self.outcome(index, slot, result, hash);
-        let outcomes: Vec<Result<(MessageOutcome, u128)>> = if sequential {
+        let outcomes: Vec<Result<Built>> = if sequential {
             slots
                 .iter()
                 .zip(results)
@@ -262,14 +270,17 @@ impl Manager {
                     .collect()
             })
         };
+        let outcomes: Vec<Built> = outcomes.into_iter().collect::<Result<_>>()?;
         let mut total_fees: u128 = 0;
         receipt.outcomes.reserve(outcomes.len());
-        for result in outcomes {
-            let (outcome, fee) = result?;
+        // The request metrics are shared counters: recorded here, on one thread, rather than
+        // by the workers that built the outcomes (which would contend for their cache lines).
+        for (slot, built) in slots.iter().zip(outcomes) {
             total_fees = total_fees
-                .checked_add(fee)
+                .checked_add(built.fee)
                 .ok_or(ManagerError::FeeTotalOverflow)?;
-            receipt.outcomes.push(outcome);
+            self.record(slot, &built);
+            receipt.outcomes.push(built.outcome);
         }
         receipt.total_fees = Some(total_fees.into());
 
@@ -357,7 +368,7 @@ impl Manager {
         slot: &Slot,
         result: Option<Result<Applied>>,
         hash: &[u8; 32],
-    ) -> Result<(MessageOutcome, u128)> {
+    ) -> Result<Built> {
         let mut outcome = MessageOutcome {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             message_hash: hash.to_vec(),
@@ -376,8 +387,12 @@ impl Manager {
             (Err(refused), _) => {
                 outcome.set_status(refused.status);
                 outcome.reason = refused.error.to_string();
-                self.record(slot, refusal_status(refused), 0.0);
-                Ok((outcome, 0))
+                Ok(Built {
+                    outcome,
+                    fee: 0,
+                    status: refusal_status(refused),
+                    seconds: 0.0,
+                })
             }
             (Ok(prepared), Some(Ok(applied))) => {
                 outcome.set_status(applied.status);
@@ -393,8 +408,12 @@ impl Manager {
                 } else {
                     Status::Rejected
                 };
-                self.record(slot, status, applied.seconds);
-                Ok((outcome, applied.fee))
+                Ok(Built {
+                    outcome,
+                    fee: applied.fee,
+                    status,
+                    seconds: applied.seconds,
+                })
             }
             (Ok(_), Some(Err(error))) => Err(self.escalate(error)),
             (Ok(_), None) => Err(ManagerError::Config(format!(
@@ -405,14 +424,14 @@ impl Manager {
 
     /// Records one message of a frame in the request metrics (`op="apply"`); a refused
     /// message was never applied and counts with a zero duration.
-    fn record(&self, slot: &Slot, status: Status, seconds: f64) {
+    fn record(&self, slot: &Slot, built: &Built) {
         let engine = match slot {
             Ok(prepared) => prepared.engine_name(),
             Err(_) => "none",
         };
         self.inner
             .metrics
-            .record_request(engine, Op::Apply, status, seconds);
+            .record_request(engine, Op::Apply, built.status, built.seconds);
     }
 
     fn commit_with_retry(
