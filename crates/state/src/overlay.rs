@@ -43,9 +43,9 @@ pub struct Overlay<'a> {
     base: &'a dyn StateRead,
     access: Option<&'a AccessSet>,
     changes: ChangeSet,
-    /// Addresses read; a cell because [`StateRead::get`] takes `&self`.
+    /// Addresses read; a cell because [`StateRead::get`] takes `&self`. (The write set is the
+    /// change set's addresses.)
     reads: RefCell<BTreeSet<Address>>,
-    writes: BTreeSet<Address>,
 }
 
 impl<'a> Overlay<'a> {
@@ -56,7 +56,6 @@ impl<'a> Overlay<'a> {
             access: None,
             changes: ChangeSet::new(),
             reads: RefCell::default(),
-            writes: BTreeSet::new(),
         }
     }
 
@@ -81,9 +80,9 @@ impl<'a> Overlay<'a> {
     }
 
     /// Every address written or deleted through this overlay so far, including by
-    /// [`merge`](Overlay::merge).
-    pub fn write_set(&self) -> &BTreeSet<Address> {
-        &self.writes
+    /// [`merge`](Overlay::merge), in address order.
+    pub fn write_set(&self) -> impl Iterator<Item = &Address> {
+        self.changes.addresses()
     }
 
     /// The pending writes.
@@ -106,7 +105,6 @@ impl<'a> Overlay<'a> {
                 op: "write",
             });
         }
-        self.writes.extend(changes.addresses().copied());
         self.changes.merge(changes);
         Ok(())
     }
@@ -151,14 +149,12 @@ impl StateRead for Overlay<'_> {
 impl StateWrite for Overlay<'_> {
     fn put(&mut self, address: Address, value: Vec<u8>) -> Result<(), StateError> {
         self.check_write(&address)?;
-        self.writes.insert(address);
         self.changes.put(address, value);
         Ok(())
     }
 
     fn delete(&mut self, address: &Address) -> Result<(), StateError> {
         self.check_write(address)?;
-        self.writes.insert(*address);
         self.changes.delete(*address);
         Ok(())
     }
@@ -173,7 +169,7 @@ impl fmt::Debug for Overlay<'_> {
                 "reads",
                 &self.reads.try_borrow().map(|reads| reads.len()).ok(),
             )
-            .field("writes", &self.writes.len())
+            .field("writes", &self.changes.len())
             .finish_non_exhaustive()
     }
 }
