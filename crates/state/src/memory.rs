@@ -178,26 +178,58 @@ impl Store for MemoryStore {
     ) -> Result<Head, StoreError> {
         let _serial = self.commit_lock.lock();
         let fail = self.fail.take();
-        // The new lattice needs only the last frame's values (hashed on the rayon pool).
-        let lattice = {
+        // The lattice moves by the changed entries only: their old vectors out (read from the
+        // entries before they change), their new ones in.
+        let (mut lattice, differs) = {
             let base = self.current();
             check_frame_number(base.head.as_ref(), frame_number)?;
+            let all = updates(&base.entries, changes);
+            let differs: Vec<bool> = all.iter().map(|u| u.old != u.new).collect();
+            let olds: Vec<Update<'_>> = all
+                .into_iter()
+                .filter(|update| update.old != update.new)
+                .map(|update| Update {
+                    new: None,
+                    ..update
+                })
+                .collect();
             let mut lattice = base.lattice.clone();
-            lattice.apply(&updates(&base.entries, changes));
-            lattice
+            lattice.apply(&olds);
+            (lattice, differs)
         };
-        let state_root = lattice.root();
-        let head = Head {
-            frame_number,
-            state_root,
-        };
+        // The new values live in `changes`, not in the entries about to change.
+        let news: Vec<Update<'_>> = changes
+            .iter()
+            .zip(differs)
+            .filter(|(_, differs)| *differs)
+            .map(|((address, new), _)| Update {
+                address,
+                old: None,
+                new,
+            })
+            .collect();
 
         // Publish frame and receipt together: a reader that sees the new head finds its receipt.
         let mut receipts = self.receipts.write();
         let mut current = self.current.write();
         // In place when no snapshot holds the frame; on a copy otherwise.
         let next = Arc::make_mut(&mut *current);
-        apply_changes(&mut next.entries, changes, fail)?;
+        // One thread writes the entries while the others hash the new values.
+        let (written, added) = rayon::join(
+            || apply_changes(&mut next.entries, changes, fail),
+            || {
+                let mut added = Lattice::new();
+                added.apply(&news);
+                added
+            },
+        );
+        written?;
+        lattice.add(&added);
+        let state_root = lattice.root();
+        let head = Head {
+            frame_number,
+            state_root,
+        };
         let receipt: Arc<[u8]> = receipt(&state_root).into();
         next.lattice = lattice;
         next.head = Some(head);
