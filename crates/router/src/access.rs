@@ -1,8 +1,109 @@
 //! Access sets: the addresses an operation declares it reads and writes.
 
-use std::collections::BTreeSet;
-
 use crate::Address;
+
+/// A set of addresses in order, kept as a sorted vector without duplicates.
+///
+/// Access sets and read sets hold a handful of addresses and are built and probed once per
+/// message: one small allocation and a binary search beat a B-tree's node per set. Inserting
+/// into a large set costs a shift of the addresses after the new one; [`Extend`] adds many at
+/// once with one sort.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct AddressSet {
+    sorted: Vec<Address>,
+}
+
+impl AddressSet {
+    /// An empty set.
+    pub const fn new() -> Self {
+        Self { sorted: Vec::new() }
+    }
+
+    /// Adds `address`; `false` when it was already there.
+    pub fn insert(&mut self, address: Address) -> bool {
+        match self.sorted.binary_search(&address) {
+            Ok(_) => false,
+            Err(at) => {
+                self.sorted.insert(at, address);
+                true
+            }
+        }
+    }
+
+    /// Removes `address`; `false` when it was not there.
+    pub fn remove(&mut self, address: &Address) -> bool {
+        match self.sorted.binary_search(address) {
+            Ok(at) => {
+                self.sorted.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether `address` is in the set.
+    pub fn contains(&self, address: &Address) -> bool {
+        self.sorted.binary_search(address).is_ok()
+    }
+
+    /// The addresses in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Address> {
+        self.sorted.iter()
+    }
+
+    /// The addresses in order, as a slice.
+    pub fn as_slice(&self) -> &[Address] {
+        &self.sorted
+    }
+
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+}
+
+impl Extend<Address> for AddressSet {
+    fn extend<I: IntoIterator<Item = Address>>(&mut self, addresses: I) {
+        self.sorted.extend(addresses);
+        self.sorted.sort_unstable();
+        self.sorted.dedup();
+    }
+}
+
+impl FromIterator<Address> for AddressSet {
+    fn from_iter<I: IntoIterator<Item = Address>>(addresses: I) -> Self {
+        let mut set = Self::new();
+        set.extend(addresses);
+        set
+    }
+}
+
+impl<const N: usize> From<[Address; N]> for AddressSet {
+    fn from(addresses: [Address; N]) -> Self {
+        addresses.into_iter().collect()
+    }
+}
+
+impl<'a> IntoIterator for &'a AddressSet {
+    type Item = &'a Address;
+    type IntoIter = std::slice::Iter<'a, Address>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.sorted.iter()
+    }
+}
+
+impl IntoIterator for AddressSet {
+    type Item = Address;
+    type IntoIter = std::vec::IntoIter<Address>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.sorted.into_iter()
+    }
+}
 
 /// The addresses an operation will read and write. A write implies the right to read.
 ///
@@ -11,9 +112,9 @@ use crate::Address;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessSet {
     /// Addresses read (and not written).
-    pub reads: BTreeSet<Address>,
+    pub reads: AddressSet,
     /// Addresses written (and possibly read).
-    pub writes: BTreeSet<Address>,
+    pub writes: AddressSet,
 }
 
 impl AccessSet {
@@ -105,6 +206,27 @@ mod tests {
         let mut disjoint = AccessSet::new();
         disjoint.write(addr(3));
         assert!(!a.conflicts_with(&disjoint));
+    }
+
+    #[test]
+    fn address_sets_stay_sorted_and_unique() {
+        let mut set = AddressSet::new();
+        assert!(set.insert(addr(3)) && set.insert(addr(1)) && set.insert(addr(2)));
+        assert!(!set.insert(addr(2)));
+        set.extend([addr(5), addr(1), addr(4), addr(5)]);
+        assert_eq!(
+            set.as_slice(),
+            &[addr(1), addr(2), addr(3), addr(4), addr(5)]
+        );
+        assert!(set.remove(&addr(3)) && !set.remove(&addr(3)));
+        assert!(set.contains(&addr(4)) && !set.contains(&addr(3)));
+        assert_eq!(set.len(), 4);
+        assert_eq!(
+            AddressSet::from([addr(2), addr(1)])
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [addr(1), addr(2)]
+        );
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! Write overlays: a transactional view over a base state, optionally confined to an access set.
 
 use std::cell::{Ref, RefCell};
-use std::collections::BTreeSet;
 use std::fmt;
 
-use switchyard_router::{AccessSet, Address, StateError, StateRead, StateWrite};
+use switchyard_router::{AccessSet, Address, AddressSet, StateError, StateRead, StateWrite};
 
 use crate::ChangeSet;
 
@@ -45,7 +44,7 @@ pub struct Overlay<'a> {
     changes: ChangeSet,
     /// Addresses read; a cell because [`StateRead::get`] takes `&self`. (The write set is the
     /// change set's addresses.)
-    reads: RefCell<BTreeSet<Address>>,
+    reads: RefCell<AddressSet>,
 }
 
 impl<'a> Overlay<'a> {
@@ -75,7 +74,7 @@ impl<'a> Overlay<'a> {
     /// Every address read through this overlay so far (including reads of its own writes and
     /// reads made by overlays nested over it). Release the returned guard before reading
     /// through the overlay again.
-    pub fn read_set(&self) -> Ref<'_, BTreeSet<Address>> {
+    pub fn read_set(&self) -> Ref<'_, AddressSet> {
         self.reads.borrow()
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use switchyard_router::{AccessSet, MemoryView, StateError, StateRead, StateWrite};
+use switchyard_router::{AccessSet, AddressSet, MemoryView, StateError, StateRead, StateWrite};
 use switchyard_state::{ChangeSet, MemoryStore, Overlay, Store};
 
 use crate::addr;
@@ -66,7 +66,7 @@ fn out_of_set_reads_and_writes_are_refused_naming_the_address() {
         overlay.write_set().copied().collect::<BTreeSet<_>>(),
         BTreeSet::from([addr(1)])
     );
-    assert_eq!(*overlay.read_set(), BTreeSet::from([addr(0), addr(1)]));
+    assert_eq!(*overlay.read_set(), AddressSet::from([addr(0), addr(1)]));
     assert_eq!(overlay.changes().get(&addr(1)), Some(None));
     assert_eq!(overlay.changes().len(), 1);
 }
@@ -85,7 +85,7 @@ fn an_overlay_without_access_set_allows_everything_and_records_it() {
     assert_eq!(overlay.get(&addr(3)), Ok(Some(vec![3])));
     assert_eq!(
         *overlay.read_set(),
-        BTreeSet::from([addr(3), addr(4), addr(99)])
+        AddressSet::from([addr(3), addr(4), addr(99)])
     );
     assert_eq!(
         overlay.write_set().copied().collect::<BTreeSet<_>>(),
