@@ -64,7 +64,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 0.0)]
     conflict: f64,
     /// Suite only: how many times each measurement runs (the best is reported).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     rounds: usize,
     /// Verify signatures before timing starts (execution alone).
     #[arg(long)]

@@ -1,77 +1,122 @@
 //! Access sets: the addresses an operation declares it reads and writes.
 
+use std::collections::BTreeSet;
+
 use crate::Address;
 
-/// A set of addresses in order, kept as a sorted vector without duplicates.
+/// A set of addresses, iterated in order.
 ///
-/// Access sets and read sets hold a handful of addresses and are built and probed once per
-/// message: one small allocation and a binary search beat a B-tree's node per set. Inserting
-/// into a large set costs a shift of the addresses after the new one; [`Extend`] adds many at
-/// once with one sort.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// Access sets and read sets usually hold a handful of addresses and are built and probed once
+/// per message: up to [`AddressSet::SMALL`] addresses live in a sorted vector (one small
+/// allocation, binary search), which beats a B-tree's node per set. A set that grows past that
+/// moves to a B-tree for good, so large sets (a frame-wide overlay, a big bundle) keep
+/// logarithmic inserts.
+#[derive(Debug, Clone)]
 pub struct AddressSet {
-    sorted: Vec<Address>,
+    repr: Repr,
+}
+
+#[derive(Debug, Clone)]
+enum Repr {
+    /// Sorted, no duplicates, at most [`AddressSet::SMALL`] addresses.
+    Small(Vec<Address>),
+    Large(BTreeSet<Address>),
 }
 
 impl AddressSet {
+    /// The most addresses kept in a sorted vector.
+    pub const SMALL: usize = 32;
+
     /// An empty set.
     pub const fn new() -> Self {
-        Self { sorted: Vec::new() }
+        Self {
+            repr: Repr::Small(Vec::new()),
+        }
     }
 
     /// Adds `address`; `false` when it was already there.
     pub fn insert(&mut self, address: Address) -> bool {
-        match self.sorted.binary_search(&address) {
-            Ok(_) => false,
-            Err(at) => {
-                self.sorted.insert(at, address);
-                true
-            }
+        match &mut self.repr {
+            Repr::Small(sorted) => match sorted.binary_search(&address) {
+                Ok(_) => false,
+                Err(at) if sorted.len() < Self::SMALL => {
+                    sorted.insert(at, address);
+                    true
+                }
+                Err(_) => {
+                    let mut large: BTreeSet<Address> = sorted.drain(..).collect();
+                    large.insert(address);
+                    self.repr = Repr::Large(large);
+                    true
+                }
+            },
+            Repr::Large(set) => set.insert(address),
         }
     }
 
     /// Removes `address`; `false` when it was not there.
     pub fn remove(&mut self, address: &Address) -> bool {
-        match self.sorted.binary_search(address) {
-            Ok(at) => {
-                self.sorted.remove(at);
-                true
-            }
-            Err(_) => false,
+        match &mut self.repr {
+            Repr::Small(sorted) => match sorted.binary_search(address) {
+                Ok(at) => {
+                    sorted.remove(at);
+                    true
+                }
+                Err(_) => false,
+            },
+            Repr::Large(set) => set.remove(address),
         }
     }
 
     /// Whether `address` is in the set.
     pub fn contains(&self, address: &Address) -> bool {
-        self.sorted.binary_search(address).is_ok()
+        match &self.repr {
+            Repr::Small(sorted) => sorted.binary_search(address).is_ok(),
+            Repr::Large(set) => set.contains(address),
+        }
     }
 
     /// The addresses in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Address> {
-        self.sorted.iter()
-    }
-
-    /// The addresses in order, as a slice.
-    pub fn as_slice(&self) -> &[Address] {
-        &self.sorted
+    pub fn iter(&self) -> Iter<'_> {
+        match &self.repr {
+            Repr::Small(sorted) => Iter::Small(sorted.iter()),
+            Repr::Large(set) => Iter::Large(set.iter()),
+        }
     }
 
     /// Number of addresses.
     pub fn len(&self) -> usize {
-        self.sorted.len()
+        match &self.repr {
+            Repr::Small(sorted) => sorted.len(),
+            Repr::Large(set) => set.len(),
+        }
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.len() == 0
     }
 }
 
+impl Default for AddressSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartialEq for AddressSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for AddressSet {}
+
 impl Extend<Address> for AddressSet {
     fn extend<I: IntoIterator<Item = Address>>(&mut self, addresses: I) {
-        self.sorted.extend(addresses);
-        self.sorted.sort_unstable();
-        self.sorted.dedup();
+        for address in addresses {
+            self.insert(address);
+        }
     }
 }
 
@@ -89,19 +134,47 @@ impl<const N: usize> From<[Address; N]> for AddressSet {
     }
 }
 
+/// The addresses of an [`AddressSet`], in order.
+#[derive(Debug, Clone)]
+pub enum Iter<'a> {
+    /// Of a small set.
+    Small(std::slice::Iter<'a, Address>),
+    /// Of a large set.
+    Large(std::collections::btree_set::Iter<'a, Address>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Address;
+    fn next(&mut self) -> Option<&'a Address> {
+        match self {
+            Self::Small(iter) => iter.next(),
+            Self::Large(iter) => iter.next(),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Self::Small(iter) => iter.size_hint(),
+            Self::Large(iter) => iter.size_hint(),
+        }
+    }
+}
+
 impl<'a> IntoIterator for &'a AddressSet {
     type Item = &'a Address;
-    type IntoIter = std::slice::Iter<'a, Address>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.sorted.iter()
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
 
 impl IntoIterator for AddressSet {
     type Item = Address;
-    type IntoIter = std::vec::IntoIter<Address>;
+    type IntoIter = Box<dyn Iterator<Item = Address>>;
     fn into_iter(self) -> Self::IntoIter {
-        self.sorted.into_iter()
+        match self.repr {
+            Repr::Small(sorted) => Box::new(sorted.into_iter()),
+            Repr::Large(set) => Box::new(set.into_iter()),
+        }
     }
 }
 
@@ -214,9 +287,9 @@ mod tests {
         assert!(set.insert(addr(3)) && set.insert(addr(1)) && set.insert(addr(2)));
         assert!(!set.insert(addr(2)));
         set.extend([addr(5), addr(1), addr(4), addr(5)]);
-        assert_eq!(
-            set.as_slice(),
-            &[addr(1), addr(2), addr(3), addr(4), addr(5)]
+        assert!(
+            set.iter()
+                .eq(&[addr(1), addr(2), addr(3), addr(4), addr(5)])
         );
         assert!(set.remove(&addr(3)) && !set.remove(&addr(3)));
         assert!(set.contains(&addr(4)) && !set.contains(&addr(3)));
@@ -227,6 +300,21 @@ mod tests {
                 .collect::<Vec<_>>(),
             [addr(1), addr(2)]
         );
+    }
+
+    #[test]
+    fn a_large_set_keeps_order_and_equals_a_small_one_with_the_same_addresses() {
+        let all: Vec<Address> = (0..=255u8).rev().map(addr).collect();
+        let large: AddressSet = all.iter().copied().collect();
+        assert_eq!(large.len(), 256);
+        assert!(large.iter().zip(large.iter().skip(1)).all(|(a, b)| a < b));
+        let mut shrunk = large.clone();
+        for address in &all[..250] {
+            assert!(shrunk.remove(address));
+        }
+        let small: AddressSet = all[250..].iter().copied().collect();
+        assert_eq!(shrunk, small, "equality ignores how a set is kept");
+        assert!(shrunk.contains(&addr(0)) && !shrunk.contains(&addr(255)));
     }
 
     #[test]

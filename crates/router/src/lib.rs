@@ -40,7 +40,7 @@ mod metadata;
 mod route;
 mod view;
 
-pub use access::{AccessSet, AddressSet};
+pub use access::{AccessSet, AddressSet, Iter as AddressSetIter};
 pub use address::{Address, AddressError, AddressHashBuilder, AddressHasher, Domain, Key};
 pub use context::ExecutionContext;
 pub use engine::{Engine, Severity};
