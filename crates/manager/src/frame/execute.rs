@@ -271,14 +271,15 @@ impl Manager {
             })
         };
         let outcomes: Vec<Built> = outcomes.into_iter().collect::<Result<_>>()?;
-        let mut total_fees: u128 = 0;
+        let total_fees = outcomes
+            .iter()
+            .try_fold(0u128, |sum, built| sum.checked_add(built.fee))
+            .ok_or(ManagerError::FeeTotalOverflow)?;
+        // The frame will commit: count its messages. The request metrics are shared counters,
+        // recorded here on one thread rather than by the workers that built the outcomes
+        // (which would contend for their cache lines).
         receipt.outcomes.reserve(outcomes.len());
-        // The request metrics are shared counters: recorded here, on one thread, rather than
-        // by the workers that built the outcomes (which would contend for their cache lines).
         for (slot, built) in slots.iter().zip(outcomes) {
-            total_fees = total_fees
-                .checked_add(built.fee)
-                .ok_or(ManagerError::FeeTotalOverflow)?;
             self.record(slot, &built);
             receipt.outcomes.push(built.outcome);
         }
