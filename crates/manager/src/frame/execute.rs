@@ -275,7 +275,7 @@ impl Manager {
             .iter()
             .try_fold(0u128, |sum, built| sum.checked_add(built.fee))
             .ok_or(ManagerError::FeeTotalOverflow)?;
-        // The frame will commit: count its messages. The request metrics are shared counters,
+        // The receipt is decided: count its messages. The request metrics are shared counters,
         // recorded here on one thread rather than by the workers that built the outcomes
         // (which would contend for their cache lines).
         receipt.outcomes.reserve(outcomes.len());
