@@ -5,88 +5,192 @@ use std::fmt;
 
 use switchyard_router::Address;
 
+/// One address's write: a value to store, or `None` to delete.
+type Write = Option<Vec<u8>>;
+
 /// Pending writes, ordered by address: a value to store, or `None` to delete.
 ///
 /// An address appears at most once, with its last write. Change sets are merged in frame
 /// order with [`ChangeSet::merge`], and committed with [`crate::Store::commit`].
-#[derive(Clone, Default, PartialEq, Eq)]
+///
+/// Most change sets are a message's: two or three writes. Up to [`ChangeSet::SMALL`] writes
+/// live in a sorted vector (one small allocation); a set that grows past that moves to a
+/// B-tree for good, so frame-sized sets keep logarithmic writes.
+#[derive(Clone)]
 pub struct ChangeSet {
-    entries: BTreeMap<Address, Option<Vec<u8>>>,
+    entries: Entries,
+}
+
+#[derive(Clone)]
+enum Entries {
+    /// Sorted by address, one entry per address, at most [`ChangeSet::SMALL`].
+    Small(Vec<(Address, Write)>),
+    Large(BTreeMap<Address, Write>),
+}
+
+impl Default for ChangeSet {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ChangeSet {
+    /// The most writes kept in a sorted vector.
+    pub const SMALL: usize = 32;
+
     /// An empty change set.
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        Self {
+            entries: Entries::Small(Vec::new()),
+        }
+    }
+
+    fn write(&mut self, address: Address, write: Write) {
+        match &mut self.entries {
+            Entries::Small(sorted) => match sorted.binary_search_by(|(a, _)| a.cmp(&address)) {
+                Ok(at) => {
+                    if let Some(entry) = sorted.get_mut(at) {
+                        entry.1 = write;
+                    }
+                }
+                Err(at) if sorted.len() < Self::SMALL => sorted.insert(at, (address, write)),
+                Err(_) => {
+                    let mut large: BTreeMap<Address, Write> = sorted.drain(..).collect();
+                    large.insert(address, write);
+                    self.entries = Entries::Large(large);
+                }
+            },
+            Entries::Large(map) => {
+                map.insert(address, write);
+            }
+        }
     }
 
     /// Records that `value` is stored at `address`, replacing any earlier write of it.
     pub fn put(&mut self, address: Address, value: Vec<u8>) {
-        self.entries.insert(address, Some(value));
+        self.write(address, Some(value));
     }
 
     /// Records that `address` is deleted, replacing any earlier write of it.
     pub fn delete(&mut self, address: Address) {
-        self.entries.insert(address, None);
+        self.write(address, None);
     }
 
     /// Applies `later` on top of this set: where both write an address, `later` wins.
     pub fn merge(&mut self, later: ChangeSet) {
-        if self.entries.is_empty() {
-            self.entries = later.entries;
+        if self.is_empty() {
+            *self = later;
         } else {
-            self.entries.extend(later.entries);
+            self.extend(later);
         }
     }
 
     /// Number of addresses written.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match &self.entries {
+            Entries::Small(sorted) => sorted.len(),
+            Entries::Large(map) => map.len(),
+        }
     }
 
     /// Whether nothing is written.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// The writes in address order: `Some(value)` for a put, `None` for a delete.
     pub fn iter(&self) -> impl Iterator<Item = (&Address, Option<&[u8]>)> {
-        self.entries
-            .iter()
-            .map(|(address, value)| (address, value.as_deref()))
+        let (small, large) = match &self.entries {
+            Entries::Small(sorted) => (Some(sorted.iter().map(|(a, w)| (a, w))), None),
+            Entries::Large(map) => (None, Some(map.iter())),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
+            .map(|(address, write)| (address, write.as_deref()))
     }
 
     /// The write of `address`: `None` when the set does not touch it, `Some(None)` when it
     /// deletes it, `Some(Some(value))` when it stores `value`.
     pub fn get(&self, address: &Address) -> Option<Option<&[u8]>> {
-        self.entries.get(address).map(Option::as_deref)
+        let write = match &self.entries {
+            Entries::Small(sorted) => sorted
+                .binary_search_by(|(a, _)| a.cmp(address))
+                .ok()
+                .and_then(|at| sorted.get(at))
+                .map(|(_, write)| write),
+            Entries::Large(map) => map.get(address),
+        };
+        write.map(Option::as_deref)
     }
 
     /// Whether the set writes (or deletes) `address`.
     pub fn contains(&self, address: &Address) -> bool {
-        self.entries.contains_key(address)
+        self.get(address).is_some()
     }
 
     /// The addresses written, in order.
     pub fn addresses(&self) -> impl Iterator<Item = &Address> {
-        self.entries.keys()
+        self.iter().map(|(address, _)| address)
+    }
+}
+
+impl PartialEq for ChangeSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ChangeSet {}
+
+/// The writes of a [`ChangeSet`], in address order.
+pub struct IntoIter {
+    inner: Box<dyn Iterator<Item = (Address, Write)> + Send>,
+}
+
+impl Iterator for IntoIter {
+    type Item = (Address, Write);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl fmt::Debug for IntoIter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter").finish_non_exhaustive()
     }
 }
 
 impl IntoIterator for ChangeSet {
-    type Item = (Address, Option<Vec<u8>>);
-    type IntoIter = std::collections::btree_map::IntoIter<Address, Option<Vec<u8>>>;
+    type Item = (Address, Write);
+    type IntoIter = IntoIter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+    fn into_iter(self) -> IntoIter {
+        IntoIter {
+            inner: match self.entries {
+                Entries::Small(sorted) => Box::new(sorted.into_iter()),
+                Entries::Large(map) => Box::new(map.into_iter()),
+            },
+        }
     }
 }
 
-impl FromIterator<(Address, Option<Vec<u8>>)> for ChangeSet {
+impl FromIterator<(Address, Write)> for ChangeSet {
     /// Collects writes in order; a later write of an address replaces an earlier one.
-    fn from_iter<I: IntoIterator<Item = (Address, Option<Vec<u8>>)>>(iter: I) -> Self {
-        Self {
-            entries: iter.into_iter().collect(),
+    fn from_iter<I: IntoIterator<Item = (Address, Write)>>(iter: I) -> Self {
+        let map: BTreeMap<Address, Write> = iter.into_iter().collect();
+        if map.len() > Self::SMALL {
+            Self {
+                entries: Entries::Large(map),
+            }
+        } else {
+            Self {
+                entries: Entries::Small(map.into_iter().collect()),
+            }
         }
     }
 }
@@ -94,18 +198,17 @@ impl FromIterator<(Address, Option<Vec<u8>>)> for ChangeSet {
 impl FromIterator<(Address, Vec<u8>)> for ChangeSet {
     /// Collects puts (e.g. genesis records) in order; a later put of an address wins.
     fn from_iter<I: IntoIterator<Item = (Address, Vec<u8>)>>(iter: I) -> Self {
-        Self {
-            entries: iter
-                .into_iter()
-                .map(|(address, value)| (address, Some(value)))
-                .collect(),
-        }
+        iter.into_iter()
+            .map(|(address, value)| (address, Some(value)))
+            .collect()
     }
 }
 
-impl Extend<(Address, Option<Vec<u8>>)> for ChangeSet {
-    fn extend<I: IntoIterator<Item = (Address, Option<Vec<u8>>)>>(&mut self, iter: I) {
-        self.entries.extend(iter);
+impl Extend<(Address, Write)> for ChangeSet {
+    fn extend<I: IntoIterator<Item = (Address, Write)>>(&mut self, iter: I) {
+        for (address, write) in iter {
+            self.write(address, write);
+        }
     }
 }
 
@@ -152,6 +255,32 @@ mod tests {
         assert_eq!(first.get(&addr(4)), None);
         let order: Vec<_> = first.iter().map(|(a, _)| *a).collect();
         assert_eq!(order, vec![addr(1), addr(2), addr(3)]);
+    }
+
+    #[test]
+    fn a_large_set_equals_a_small_one_with_the_same_writes_and_keeps_order() {
+        let mut large = ChangeSet::new();
+        for n in (0..=200u8).rev() {
+            large.put(addr(n), vec![n]);
+        }
+        large.delete(addr(7));
+        assert_eq!(large.len(), 201);
+        assert_eq!(large.get(&addr(7)), Some(None));
+        assert_eq!(large.get(&addr(9)), Some(Some(&[9u8][..])));
+        let order: Vec<Address> = large.addresses().copied().collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]));
+        let owned: Vec<Address> = large.clone().into_iter().map(|(a, _)| a).collect();
+        assert_eq!(owned, order);
+
+        let few: ChangeSet = (0..3u8).map(|n| (addr(n), Some(vec![n]))).collect();
+        let mut grown = ChangeSet::new();
+        for n in 0..40u8 {
+            grown.put(addr(n), vec![n]);
+        }
+        let mut shrunk_view: ChangeSet = grown.into_iter().filter(|(a, _)| *a < addr(3)).collect();
+        assert_eq!(shrunk_view, few, "equality ignores how a set is kept");
+        shrunk_view.merge(ChangeSet::new());
+        assert_eq!(shrunk_view.len(), 3);
     }
 
     #[test]
