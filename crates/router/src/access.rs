@@ -1,130 +1,68 @@
 //! Access sets: the addresses an operation declares it reads and writes.
 
-use std::collections::BTreeSet;
-
 use crate::Address;
+use crate::sorted_map::{self, SortedMap};
 
-/// A set of addresses, iterated in order.
-///
-/// Access sets and read sets usually hold a handful of addresses and are built and probed once
-/// per message: up to [`AddressSet::SMALL`] addresses live in a sorted vector (one small
-/// allocation, binary search), which beats a B-tree's node per set. A set that grows past that
-/// moves to a B-tree for good, so large sets (a frame-wide overlay, a big bundle) keep
-/// logarithmic inserts.
-#[derive(Debug, Clone)]
+/// A set of addresses, iterated in order: a [`SortedMap`] of addresses (a sorted vector while
+/// small, a B-tree past [`SortedMap::SMALL`] addresses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressSet {
-    repr: Repr,
-}
-
-#[derive(Debug, Clone)]
-enum Repr {
-    /// Sorted, no duplicates, at most [`AddressSet::SMALL`] addresses.
-    Small(Vec<Address>),
-    Large(BTreeSet<Address>),
+    addresses: SortedMap<Address, ()>,
 }
 
 impl AddressSet {
-    /// The most addresses kept in a sorted vector.
-    pub const SMALL: usize = 32;
-
     /// An empty set.
     pub const fn new() -> Self {
         Self {
-            repr: Repr::Small(Vec::new()),
+            addresses: SortedMap::new(),
         }
     }
 
     /// Adds `address`; `false` when it was already there.
     pub fn insert(&mut self, address: Address) -> bool {
-        match &mut self.repr {
-            Repr::Small(sorted) => match sorted.binary_search(&address) {
-                Ok(_) => false,
-                Err(at) if sorted.len() < Self::SMALL => {
-                    sorted.insert(at, address);
-                    true
-                }
-                Err(_) => {
-                    let mut large: BTreeSet<Address> = sorted.drain(..).collect();
-                    large.insert(address);
-                    self.repr = Repr::Large(large);
-                    true
-                }
-            },
-            Repr::Large(set) => set.insert(address),
-        }
+        self.addresses.insert(address, ()).is_none()
     }
 
     /// Removes `address`; `false` when it was not there.
     pub fn remove(&mut self, address: &Address) -> bool {
-        match &mut self.repr {
-            Repr::Small(sorted) => match sorted.binary_search(address) {
-                Ok(at) => {
-                    sorted.remove(at);
-                    true
-                }
-                Err(_) => false,
-            },
-            Repr::Large(set) => set.remove(address),
-        }
+        self.addresses.remove(address).is_some()
     }
 
     /// Whether `address` is in the set.
     pub fn contains(&self, address: &Address) -> bool {
-        match &self.repr {
-            Repr::Small(sorted) => sorted.binary_search(address).is_ok(),
-            Repr::Large(set) => set.contains(address),
-        }
+        self.addresses.contains_key(address)
     }
 
     /// The addresses in order.
     pub fn iter(&self) -> Iter<'_> {
-        match &self.repr {
-            Repr::Small(sorted) => Iter::Small(sorted.iter()),
-            Repr::Large(set) => Iter::Large(set.iter()),
+        Iter {
+            entries: self.addresses.iter(),
         }
     }
 
     /// Number of addresses.
     pub fn len(&self) -> usize {
-        match &self.repr {
-            Repr::Small(sorted) => sorted.len(),
-            Repr::Large(set) => set.len(),
-        }
+        self.addresses.len()
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.addresses.is_empty()
     }
 }
-
-impl Default for AddressSet {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PartialEq for AddressSet {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for AddressSet {}
 
 impl Extend<Address> for AddressSet {
     fn extend<I: IntoIterator<Item = Address>>(&mut self, addresses: I) {
-        for address in addresses {
-            self.insert(address);
-        }
+        self.addresses
+            .extend(addresses.into_iter().map(|address| (address, ())));
     }
 }
 
 impl FromIterator<Address> for AddressSet {
     fn from_iter<I: IntoIterator<Item = Address>>(addresses: I) -> Self {
-        let mut set = Self::new();
-        set.extend(addresses);
-        set
+        Self {
+            addresses: addresses.into_iter().map(|address| (address, ())).collect(),
+        }
     }
 }
 
@@ -136,26 +74,19 @@ impl<const N: usize> From<[Address; N]> for AddressSet {
 
 /// The addresses of an [`AddressSet`], in order.
 #[derive(Debug, Clone)]
-pub enum Iter<'a> {
-    /// Of a small set.
-    Small(std::slice::Iter<'a, Address>),
-    /// Of a large set.
-    Large(std::collections::btree_set::Iter<'a, Address>),
+pub struct Iter<'a> {
+    entries: sorted_map::Iter<'a, Address, ()>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a Address;
+
     fn next(&mut self) -> Option<&'a Address> {
-        match self {
-            Self::Small(iter) => iter.next(),
-            Self::Large(iter) => iter.next(),
-        }
+        self.entries.next().map(|(address, ())| address)
     }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
-        match self {
-            Self::Small(iter) => iter.size_hint(),
-            Self::Large(iter) => iter.size_hint(),
-        }
+        self.entries.size_hint()
     }
 }
 
@@ -169,12 +100,9 @@ impl<'a> IntoIterator for &'a AddressSet {
 
 impl IntoIterator for AddressSet {
     type Item = Address;
-    type IntoIter = Box<dyn Iterator<Item = Address>>;
+    type IntoIter = std::iter::Map<sorted_map::IntoIter<Address, ()>, fn((Address, ())) -> Address>;
     fn into_iter(self) -> Self::IntoIter {
-        match self.repr {
-            Repr::Small(sorted) => Box::new(sorted.into_iter()),
-            Repr::Large(set) => Box::new(set.into_iter()),
-        }
+        self.addresses.into_iter().map(|(address, ())| address)
     }
 }
 

@@ -38,6 +38,7 @@ mod error;
 pub mod fees;
 mod metadata;
 mod route;
+mod sorted_map;
 mod view;
 
 pub use access::{AccessSet, AddressSet, Iter as AddressSetIter};
@@ -47,6 +48,7 @@ pub use engine::{Engine, Severity};
 pub use error::{EngineError, RouteError, StateError};
 pub use metadata::MetadataRecord;
 pub use route::{RouteTable, RouteTableBuilder};
+pub use sorted_map::{IntoIter as SortedMapIntoIter, Iter as SortedMapIter, SortedMap};
 pub use view::{MemoryView, StateRead, StateWrite};
 
 pub use num_bigint::BigUint;

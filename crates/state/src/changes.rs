@@ -1,9 +1,8 @@
 //! Change sets: the writes of an overlay, a bundle or a frame.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use switchyard_router::Address;
+use switchyard_router::{Address, SortedMap, SortedMapIntoIter};
 
 /// One address's write: a value to store, or `None` to delete.
 type Write = Option<Vec<u8>>;
@@ -11,186 +10,89 @@ type Write = Option<Vec<u8>>;
 /// Pending writes, ordered by address: a value to store, or `None` to delete.
 ///
 /// An address appears at most once, with its last write. Change sets are merged in frame
-/// order with [`ChangeSet::merge`], and committed with [`crate::Store::commit`].
-///
-/// Most change sets are a message's: two or three writes. Up to [`ChangeSet::SMALL`] writes
-/// live in a sorted vector (one small allocation); a set that grows past that moves to a
-/// B-tree for good, so frame-sized sets keep logarithmic writes.
-#[derive(Clone)]
+/// order with [`ChangeSet::merge`], and committed with [`crate::Store::commit`]. Most are a
+/// message's two or three writes, so they are kept in a [`SortedMap`] (a sorted vector while
+/// small, a B-tree for frame-sized sets).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
-    entries: Entries,
-}
-
-#[derive(Clone)]
-enum Entries {
-    /// Sorted by address, one entry per address, at most [`ChangeSet::SMALL`].
-    Small(Vec<(Address, Write)>),
-    Large(BTreeMap<Address, Write>),
-}
-
-impl Default for ChangeSet {
-    fn default() -> Self {
-        Self::new()
-    }
+    entries: SortedMap<Address, Write>,
 }
 
 impl ChangeSet {
-    /// The most writes kept in a sorted vector.
-    pub const SMALL: usize = 32;
-
     /// An empty change set.
     pub const fn new() -> Self {
         Self {
-            entries: Entries::Small(Vec::new()),
-        }
-    }
-
-    fn write(&mut self, address: Address, write: Write) {
-        match &mut self.entries {
-            Entries::Small(sorted) => match sorted.binary_search_by(|(a, _)| a.cmp(&address)) {
-                Ok(at) => {
-                    if let Some(entry) = sorted.get_mut(at) {
-                        entry.1 = write;
-                    }
-                }
-                Err(at) if sorted.len() < Self::SMALL => sorted.insert(at, (address, write)),
-                Err(_) => {
-                    let mut large: BTreeMap<Address, Write> = sorted.drain(..).collect();
-                    large.insert(address, write);
-                    self.entries = Entries::Large(large);
-                }
-            },
-            Entries::Large(map) => {
-                map.insert(address, write);
-            }
+            entries: SortedMap::new(),
         }
     }
 
     /// Records that `value` is stored at `address`, replacing any earlier write of it.
     pub fn put(&mut self, address: Address, value: Vec<u8>) {
-        self.write(address, Some(value));
+        self.entries.insert(address, Some(value));
     }
 
     /// Records that `address` is deleted, replacing any earlier write of it.
     pub fn delete(&mut self, address: Address) {
-        self.write(address, None);
+        self.entries.insert(address, None);
     }
 
     /// Applies `later` on top of this set: where both write an address, `later` wins.
     pub fn merge(&mut self, later: ChangeSet) {
-        if self.is_empty() {
-            *self = later;
+        if self.entries.is_empty() {
+            self.entries = later.entries;
         } else {
-            self.extend(later);
+            self.entries.extend(later.entries);
         }
     }
 
     /// Number of addresses written.
     pub fn len(&self) -> usize {
-        match &self.entries {
-            Entries::Small(sorted) => sorted.len(),
-            Entries::Large(map) => map.len(),
-        }
+        self.entries.len()
     }
 
     /// Whether nothing is written.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.is_empty()
     }
 
     /// The writes in address order: `Some(value)` for a put, `None` for a delete.
     pub fn iter(&self) -> impl Iterator<Item = (&Address, Option<&[u8]>)> {
-        let (small, large) = match &self.entries {
-            Entries::Small(sorted) => (Some(sorted.iter().map(|(a, w)| (a, w))), None),
-            Entries::Large(map) => (None, Some(map.iter())),
-        };
-        small
-            .into_iter()
-            .flatten()
-            .chain(large.into_iter().flatten())
-            .map(|(address, write)| (address, write.as_deref()))
+        self.entries
+            .iter()
+            .map(|(address, value)| (address, value.as_deref()))
     }
 
     /// The write of `address`: `None` when the set does not touch it, `Some(None)` when it
     /// deletes it, `Some(Some(value))` when it stores `value`.
     pub fn get(&self, address: &Address) -> Option<Option<&[u8]>> {
-        let write = match &self.entries {
-            Entries::Small(sorted) => sorted
-                .binary_search_by(|(a, _)| a.cmp(address))
-                .ok()
-                .and_then(|at| sorted.get(at))
-                .map(|(_, write)| write),
-            Entries::Large(map) => map.get(address),
-        };
-        write.map(Option::as_deref)
+        self.entries.get(address).map(Option::as_deref)
     }
 
     /// Whether the set writes (or deletes) `address`.
     pub fn contains(&self, address: &Address) -> bool {
-        self.get(address).is_some()
+        self.entries.contains_key(address)
     }
 
     /// The addresses written, in order.
     pub fn addresses(&self) -> impl Iterator<Item = &Address> {
-        self.iter().map(|(address, _)| address)
-    }
-}
-
-impl PartialEq for ChangeSet {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for ChangeSet {}
-
-/// The writes of a [`ChangeSet`], in address order.
-pub struct IntoIter {
-    inner: Box<dyn Iterator<Item = (Address, Write)> + Send>,
-}
-
-impl Iterator for IntoIter {
-    type Item = (Address, Write);
-    fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next()
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-impl fmt::Debug for IntoIter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter").finish_non_exhaustive()
+        self.entries.iter().map(|(address, _)| address)
     }
 }
 
 impl IntoIterator for ChangeSet {
     type Item = (Address, Write);
-    type IntoIter = IntoIter;
+    type IntoIter = SortedMapIntoIter<Address, Write>;
 
-    fn into_iter(self) -> IntoIter {
-        IntoIter {
-            inner: match self.entries {
-                Entries::Small(sorted) => Box::new(sorted.into_iter()),
-                Entries::Large(map) => Box::new(map.into_iter()),
-            },
-        }
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
     }
 }
 
 impl FromIterator<(Address, Write)> for ChangeSet {
     /// Collects writes in order; a later write of an address replaces an earlier one.
     fn from_iter<I: IntoIterator<Item = (Address, Write)>>(iter: I) -> Self {
-        let map: BTreeMap<Address, Write> = iter.into_iter().collect();
-        if map.len() > Self::SMALL {
-            Self {
-                entries: Entries::Large(map),
-            }
-        } else {
-            Self {
-                entries: Entries::Small(map.into_iter().collect()),
-            }
+        Self {
+            entries: iter.into_iter().collect(),
         }
     }
 }
@@ -206,9 +108,7 @@ impl FromIterator<(Address, Vec<u8>)> for ChangeSet {
 
 impl Extend<(Address, Write)> for ChangeSet {
     fn extend<I: IntoIterator<Item = (Address, Write)>>(&mut self, iter: I) {
-        for (address, write) in iter {
-            self.write(address, write);
-        }
+        self.entries.extend(iter);
     }
 }
 

@@ -49,7 +49,7 @@ mod overlay;
 mod redb_store;
 mod store;
 
-pub use changes::{ChangeSet, IntoIter as ChangeSetIntoIter};
+pub use changes::ChangeSet;
 pub use error::{Result, StoreError};
 pub use lattice::{Lattice, StateRoot};
 pub use memory::MemoryStore;
