@@ -101,17 +101,13 @@ impl Manager {
     /// Validates a message against the last committed state: routing, signatures, and each
     /// engine's shape and limit checks.
     pub fn validate_message(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<()> {
-        let started = Instant::now();
-        let mut engine = "none";
-        let result = (|| {
-            let snapshot = self.inner.store.snapshot()?;
-            let ctx = self.context(frame_number, 1);
-            let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
-            engine = prepared.engine_name();
-            self.check(&ctx, &prepared, snapshot.as_ref())
-        })();
-        self.observe(engine, Op::Validate, &result, started);
-        result
+        self.on_committed(
+            Op::Validate,
+            frame_number,
+            target,
+            message,
+            |ctx, prepared, committed| self.check(ctx, prepared, committed),
+        )
     }
 
     /// Acquires the message's access set (signers' native accounts included) in the lock
@@ -119,13 +115,7 @@ impl Manager {
     /// an earlier call leaves nothing locked. Locks are global across engines and domains and
     /// last until [`Manager::unlock`].
     pub fn lock(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<Vec<Address>> {
-        let started = Instant::now();
-        let mut engine = "none";
-        let result = (|| {
-            let snapshot = self.inner.store.snapshot()?;
-            let ctx = self.context(frame_number, 1);
-            let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
-            engine = prepared.engine_name();
+        self.on_committed(Op::Lock, frame_number, target, message, |_, prepared, _| {
             self.inner
                 .locks
                 .lock()
@@ -135,9 +125,7 @@ impl Manager {
                     ManagerError::LockConflict { address }
                 })?;
             Ok(prepared.access.addresses().copied().collect())
-        })();
-        self.observe(engine, Op::Lock, &result, started);
-        result
+        })
     }
 
     /// Releases every lock taken by [`Manager::lock`].
@@ -311,6 +299,30 @@ impl Manager {
             ..ctx.clone()
         };
         validate(&verified, prepared, state)
+    }
+
+    /// Prepares `message` (decode, route, price, access set) against a snapshot of the last
+    /// committed frame and runs `then` on it, recording the call in the request metrics as
+    /// `op` under the message's engine.
+    fn on_committed<T>(
+        &self,
+        op: Op,
+        frame_number: u64,
+        target: &[u8],
+        message: &[u8],
+        then: impl FnOnce(&ExecutionContext, &Prepared, &dyn StateRead) -> Result<T>,
+    ) -> Result<T> {
+        let started = Instant::now();
+        let mut engine = "none";
+        let result = (|| {
+            let snapshot = self.inner.store.snapshot()?;
+            let ctx = self.context(frame_number, 1);
+            let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
+            engine = prepared.engine_name();
+            then(&ctx, &prepared, snapshot.as_ref())
+        })();
+        self.observe(engine, op, &result, started);
+        result
     }
 
     fn observe<T>(&self, engine: &str, op: Op, result: &Result<T>, started: Instant) {
