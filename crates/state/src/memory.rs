@@ -180,11 +180,21 @@ impl Store for MemoryStore {
         let fail = self.fail.take();
         // The lattice moves by the changed entries only: their old vectors out (read from the
         // entries before they change), their new ones in.
-        let (mut lattice, differs) = {
+        let (mut lattice, news) = {
             let base = self.current();
             check_frame_number(base.head.as_ref(), frame_number)?;
             let all = updates(&base.entries, changes);
-            let differs: Vec<bool> = all.iter().map(|u| u.old != u.new).collect();
+            // The new values live in `changes`, not in the entries about to change.
+            let news: Vec<Update<'_>> = changes
+                .iter()
+                .zip(&all)
+                .filter(|(_, update)| update.old != update.new)
+                .map(|((address, new), _)| Update {
+                    address,
+                    old: None,
+                    new,
+                })
+                .collect();
             let olds: Vec<Update<'_>> = all
                 .into_iter()
                 .filter(|update| update.old != update.new)
@@ -195,19 +205,8 @@ impl Store for MemoryStore {
                 .collect();
             let mut lattice = base.lattice.clone();
             lattice.apply(&olds);
-            (lattice, differs)
+            (lattice, news)
         };
-        // The new values live in `changes`, not in the entries about to change.
-        let news: Vec<Update<'_>> = changes
-            .iter()
-            .zip(differs)
-            .filter(|(_, differs)| *differs)
-            .map(|((address, new), _)| Update {
-                address,
-                old: None,
-                new,
-            })
-            .collect();
 
         // Publish frame and receipt together: a reader that sees the new head finds its receipt.
         let mut receipts = self.receipts.write();
