@@ -360,33 +360,13 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         )?);
         redb.add(run("redb, 2 threads", &free, 2, StoreKind::Redb, false)?);
     }
-    let [
-        serial,
-        parallel,
-        hot_serial,
-        hot_parallel,
-        preverified_one,
-        preverified_two,
-        redb,
-    ] = [
-        serial,
-        parallel,
-        hot_serial,
-        hot_parallel,
-        preverified_one,
-        preverified_two,
-        redb,
-    ]
-    .map(Best::take);
-    let (serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb) = (
-        serial?,
-        parallel?,
-        hot_serial?,
-        hot_parallel?,
-        preverified_one?,
-        preverified_two?,
-        redb?,
-    );
+    let serial = serial.take()?;
+    let parallel = parallel.take()?;
+    let hot_serial = hot_serial.take()?;
+    let hot_parallel = hot_parallel.take()?;
+    let preverified_one = preverified_one.take()?;
+    let preverified_two = preverified_two.take()?;
+    let redb = redb.take()?;
     if serial.state_root != parallel.state_root || hot_serial.state_root != hot_parallel.state_root
     {
         return Err(NodeError::Bench(
