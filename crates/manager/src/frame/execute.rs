@@ -55,9 +55,6 @@ type Slot = std::result::Result<Prepared, Refused>;
 /// A message at the end of execution: its position, its slot, its result and its hash.
 type Finished<'a> = (usize, ((&'a Slot, Option<Result<Applied>>), &'a [u8; 32]));
 
-/// The prepared messages of a frame and, per message, its signature checks.
-type PreparedFrame = (Vec<Slot>, Vec<Vec<SignatureCheck>>);
-
 impl Manager {
     /// Executes a frame: decode, route, validate (signatures batch-verified in parallel),
     /// schedule by access sets, apply on the worker pool, commit atomically with the receipt
@@ -111,34 +108,24 @@ impl Manager {
             ctx: &ctx,
         };
         let committed: &dyn switchyard_state::Snapshot = snapshot.as_ref();
-        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> (Slot, Vec<SignatureCheck>) {
-            let prepared = parse_target(target).and_then(|target| {
-                let requests = decode_requests(bytes, &inner.limits)?;
-                route_message(env, &target, requests, committed)
-            });
-            let with_checks = prepared.and_then(|p| {
-                let checks = if frame.signatures_verified {
-                    Vec::new()
-                } else {
-                    signature_checks(&p, ctx.network_id)?
-                };
-                Ok((p, checks))
-            });
-            match with_checks {
-                Ok((prepared, checks)) => (Ok(prepared), checks),
-                Err(error) => (Err(Refused::new(error)), Vec::new()),
-            }
+        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> Slot {
+            parse_target(target)
+                .and_then(|target| {
+                    let requests = decode_requests(bytes, &inner.limits)?;
+                    route_message(env, &target, requests, committed)
+                })
+                .map_err(Refused::new)
         };
         let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
-        let ((mut slots, checks), hashes): (PreparedFrame, Vec<[u8; 32]>) = match mode {
+        let (mut slots, hashes): (Vec<Slot>, Vec<[u8; 32]>) = match mode {
             Mode::Parallel => inner.pool.install(|| {
                 rayon::join(
-                    || frame.messages.par_iter().map(prepare).unzip(),
+                    || frame.messages.par_iter().map(prepare).collect(),
                     || frame.messages.par_iter().map(hash).collect(),
                 )
             }),
             Mode::Serial => (
-                frame.messages.iter().map(prepare).unzip(),
+                frame.messages.iter().map(prepare).collect(),
                 frame.messages.iter().map(hash).collect(),
             ),
         };
@@ -151,30 +138,39 @@ impl Manager {
         };
         // Signatures are batch-verified over fixed chunks of messages in frame order (the
         // same chunks whatever the thread count); a chunk whose batch fails is verified one
-        // signature at a time to find the bad ones. Returns a verdict per message.
-        let validate =
-            |(slots, checks): (&[Slot], &[Vec<SignatureCheck>])| -> Vec<Option<ManagerError>> {
-                let batch_ok = frame.signatures_verified || verify_batch(checks.iter().flatten());
-                slots
-                    .iter()
-                    .zip(checks)
-                    .map(|(slot, checks)| {
-                        let Ok(prepared) = slot else { return None };
-                        let verdict = if batch_ok {
-                            Ok(())
-                        } else {
+        // signature at a time to find the bad ones. Each chunk reads its signer keys and signed
+        // bytes just before verifying them, while they are in cache. Returns a verdict per
+        // message.
+        let validate = |slots: &[Slot]| -> Vec<Option<ManagerError>> {
+            let checks: Vec<Result<Vec<SignatureCheck>>> = slots
+                .iter()
+                .map(|slot| match slot {
+                    Ok(prepared) if !frame.signatures_verified => {
+                        signature_checks(prepared, ctx.network_id)
+                    }
+                    _ => Ok(Vec::new()),
+                })
+                .collect();
+            let batch_ok = verify_batch(checks.iter().flatten().flatten());
+            slots
+                .iter()
+                .zip(checks)
+                .map(|(slot, checks)| {
+                    let Ok(prepared) = slot else { return None };
+                    checks
+                        .and_then(|checks| {
+                            if batch_ok {
+                                return Ok(());
+                            }
                             checks
                                 .iter()
                                 .try_for_each(|check| check.verify().map_err(ManagerError::from))
-                        };
-                        verdict
-                            .and_then(|()| {
-                                super::prepare::validate(&verified_ctx, prepared, committed)
-                            })
-                            .err()
-                    })
-                    .collect()
-            };
+                        })
+                        .and_then(|()| super::prepare::validate(&verified_ctx, prepared, committed))
+                        .err()
+                })
+                .collect()
+        };
         // The dependency graph needs only the access sets, so it is built while the other
         // workers validate; a message refused by validation simply runs as a no-op in it.
         let sequential = mode == Mode::Serial || inner.pool.current_num_threads() == 1;
@@ -188,21 +184,13 @@ impl Manager {
         };
         let (verdicts, (graph, schedule_seconds)): (Vec<Vec<Option<ManagerError>>>, _) =
             if sequential {
-                let verdicts = slots
-                    .chunks(VERIFY_BATCH)
-                    .zip(checks.chunks(VERIFY_BATCH))
-                    .map(validate)
-                    .collect();
+                let verdicts = slots.chunks(VERIFY_BATCH).map(validate).collect();
                 (verdicts, (schedule::Graph::default(), 0.0))
             } else {
                 inner.pool.install(|| {
                     rayon::join(
                         || {
-                            slots
-                                .par_chunks(VERIFY_BATCH)
-                                .zip(checks.par_chunks(VERIFY_BATCH))
-                                .map(validate)
-                                .collect()
+                            slots.par_chunks(VERIFY_BATCH).map(validate).collect()
                         },
                         build_graph,
                     )
@@ -213,7 +201,6 @@ impl Manager {
                 *slot = Err(Refused::new(error));
             }
         }
-        drop(checks);
         timer.end(Phase::Validate);
         inner.metrics.frame_phase(Phase::Schedule, schedule_seconds);
 
