@@ -10,7 +10,7 @@ use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::AccountRecord;
-use switchyard_router::{AccessSet, ExecutionContext, Severity, StateRead};
+use switchyard_router::{ExecutionContext, Severity, StateRead};
 use switchyard_state::{ChangeSet, Head};
 
 use super::apply::{Applied, apply_message};
@@ -18,7 +18,8 @@ use super::pending::PendingState;
 use super::prepare::{
     PrepareEnv, Prepared, Refused, decode_requests, parse_target, route_message, signature_checks,
 };
-use super::{Frame, schedule};
+use super::schedule::{self, Footprint};
+use super::Frame;
 use crate::{Manager, ManagerError, Result};
 
 /// Signatures verified per batch: large enough for the batch speed-up, small enough that one
@@ -51,6 +52,9 @@ struct Built {
 
 /// One message after preparation: ready to run, or refused with no effect.
 type Slot = std::result::Result<Prepared, Refused>;
+
+/// The prepared messages of a frame and their graph footprints (`None` for refused ones).
+type PreparedFrame = (Vec<Slot>, Vec<Option<Footprint>>);
 
 /// A message at the end of execution: its position, its slot, its result and its hash.
 type Finished<'a> = (usize, ((&'a Slot, Option<Result<Applied>>), &'a [u8; 32]));
@@ -108,24 +112,27 @@ impl Manager {
             ctx: &ctx,
         };
         let committed: &dyn switchyard_state::Snapshot = snapshot.as_ref();
-        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> Slot {
-            parse_target(target)
+        // Each message's graph footprint is taken while its access set is in cache.
+        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> (Slot, Option<Footprint>) {
+            let slot = parse_target(target)
                 .and_then(|target| {
                     let requests = decode_requests(bytes, &inner.limits)?;
                     route_message(env, &target, requests, committed)
                 })
-                .map_err(Refused::new)
+                .map_err(Refused::new);
+            let footprint = slot.as_ref().ok().map(|p| Footprint::of(&p.access));
+            (slot, footprint)
         };
         let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
-        let (mut slots, hashes): (Vec<Slot>, Vec<[u8; 32]>) = match mode {
+        let ((mut slots, footprints), hashes): (PreparedFrame, Vec<[u8; 32]>) = match mode {
             Mode::Parallel => inner.pool.install(|| {
                 rayon::join(
-                    || frame.messages.par_iter().map(prepare).collect(),
+                    || frame.messages.par_iter().map(prepare).unzip(),
                     || frame.messages.par_iter().map(hash).collect(),
                 )
             }),
             Mode::Serial => (
-                frame.messages.iter().map(prepare).collect(),
+                frame.messages.iter().map(prepare).unzip(),
                 frame.messages.iter().map(hash).collect(),
             ),
         };
@@ -176,11 +183,10 @@ impl Manager {
         let sequential = mode == Mode::Serial || inner.pool.current_num_threads() == 1;
         let build_graph = || {
             let started = Instant::now();
-            let access: Vec<Option<&AccessSet>> = slots
-                .iter()
-                .map(|s| s.as_ref().ok().map(|p| &p.access))
-                .collect();
-            (schedule::build(&access), started.elapsed().as_secs_f64())
+            (
+                schedule::build(&footprints),
+                started.elapsed().as_secs_f64(),
+            )
         };
         let (verdicts, (graph, schedule_seconds)): (Vec<Vec<Option<ManagerError>>>, _) =
             if sequential {
@@ -301,7 +307,7 @@ impl Manager {
         // a worker, so that the caller gets its receipt (and can send the next frame) at once.
         inner
             .pool
-            .spawn(move || drop((slots, frame, hashes, graph)));
+            .spawn(move || drop((slots, frame, hashes, graph, footprints)));
         Ok(FrameResult { head, receipt })
     }
 
