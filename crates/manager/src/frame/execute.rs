@@ -105,6 +105,9 @@ impl Manager {
         };
         inner.metrics.frame_messages(frame.messages.len() as u64);
 
+        // One thread runs the messages in frame order and needs no dependency graph.
+        let sequential = mode == Mode::Serial || inner.pool.current_num_threads() == 1;
+
         // 1. decode, route, price, access sets.
         let mut timer = PhaseTimer::new(&inner.metrics);
         let env = PrepareEnv {
@@ -120,7 +123,10 @@ impl Manager {
                     route_message(env, &target, requests, committed)
                 })
                 .map_err(Refused::new);
-            let footprint = slot.as_ref().ok().map(|p| Footprint::of(&p.access));
+            let footprint = match (&slot, sequential) {
+                (Ok(prepared), false) => Some(Footprint::of(&prepared.access)),
+                _ => None,
+            };
             (slot, footprint)
         };
         let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
@@ -180,7 +186,6 @@ impl Manager {
         };
         // The dependency graph needs only the access sets, so it is built while the other
         // workers validate; a message refused by validation simply runs as a no-op in it.
-        let sequential = mode == Mode::Serial || inner.pool.current_num_threads() == 1;
         let build_graph = || {
             let started = Instant::now();
             (
