@@ -9,8 +9,10 @@ use std::collections::btree_map;
 /// Access sets, read sets and a message's change set hold a handful of entries and are built
 /// and probed once per message: up to [`SortedMap::SMALL`] entries live in a sorted vector
 /// (one small allocation, binary search), which beats a B-tree's node of about a kilobyte per
-/// map. A map that grows past that moves to a B-tree for good, so large maps (a frame-wide
-/// overlay, a frame's change set) keep logarithmic inserts.
+/// map. A map that grows past that by inserts moves to a B-tree for good, so large maps that
+/// are built by inserting (a frame-wide overlay) keep logarithmic inserts. A map built at
+/// once from sorted entries ([`SortedMap::from_sorted`], a frame's change set) stays a vector
+/// of any size until a new key is inserted: it is read far more than it is changed.
 #[derive(Debug, Clone)]
 pub struct SortedMap<K, V> {
     repr: Repr<K, V>,
@@ -18,7 +20,8 @@ pub struct SortedMap<K, V> {
 
 #[derive(Debug, Clone)]
 enum Repr<K, V> {
-    /// Sorted by key, one entry per key, at most [`SortedMap::SMALL`] entries.
+    /// Sorted by key, one entry per key; at most [`SortedMap::SMALL`] entries unless built by
+    /// [`SortedMap::from_sorted`].
     Small(Vec<(K, V)>),
     Large(BTreeMap<K, V>),
 }
@@ -57,6 +60,21 @@ impl<K, V> SortedMap<K, V> {
 }
 
 impl<K: Ord, V> SortedMap<K, V> {
+    /// The map of `entries`, kept as they are (a vector, however many) when their keys are
+    /// strictly increasing. Otherwise they are collected as by `collect()`: sorted, and a later
+    /// value of a key replaces an earlier one.
+    pub fn from_sorted(entries: Vec<(K, V)>) -> Self {
+        if entries.windows(2).all(|pair| match pair {
+            [(a, _), (b, _)] => a < b,
+            _ => true,
+        }) {
+            return Self {
+                repr: Repr::Small(entries),
+            };
+        }
+        entries.into_iter().collect()
+    }
+
     /// Sets the value of `key`; returns the value it replaces.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match &mut self.repr {
@@ -242,6 +260,30 @@ mod tests {
         assert!(keys.windows(2).all(|w| w[0] < w[1]) && keys.len() == 99);
         let owned: Vec<u32> = map.clone().into_iter().map(|(k, _)| k).collect();
         assert_eq!(owned, keys);
+    }
+
+    #[test]
+    fn maps_built_from_sorted_entries_stay_vectors_until_a_new_key_arrives() {
+        let mut map = SortedMap::from_sorted((0..100u32).map(|k| (2 * k, k)).collect());
+        assert!(matches!(map.repr, Repr::Small(_)));
+        assert_eq!(map.get(&10), Some(&5));
+        assert_eq!(map.insert(10, 50), Some(5), "replacing keeps the vector");
+        assert!(matches!(map.repr, Repr::Small(_)));
+        assert_eq!(map.insert(11, 0), None);
+        assert!(
+            matches!(map.repr, Repr::Large(_)),
+            "a new key moves it to a B-tree"
+        );
+        assert_eq!(map.len(), 101);
+        let keys: Vec<u32> = map.iter().map(|(k, _)| *k).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+
+        // Unsorted or repeated keys are collected: sorted, the later value kept.
+        let unsorted = SortedMap::from_sorted(vec![(3, 'a'), (1, 'b'), (3, 'c')]);
+        assert_eq!(
+            unsorted.iter().collect::<Vec<_>>(),
+            vec![(&1, &'b'), (&3, &'c')]
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ type Write = Option<Vec<u8>>;
 /// An address appears at most once, with its last write. Change sets are merged in frame
 /// order with [`ChangeSet::merge`], and committed with [`crate::Store::commit`]. Most are a
 /// message's two or three writes, so they are kept in a [`SortedMap`] (a sorted vector while
-/// small, a B-tree for frame-sized sets).
+/// small, a B-tree for frame-sized sets built by inserts, a vector again for a frame's sorted
+/// writes, see [`ChangeSet::from_sorted`]).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ChangeSet {
     entries: SortedMap<Address, Write>,
@@ -23,6 +24,15 @@ impl ChangeSet {
     pub const fn new() -> Self {
         Self {
             entries: SortedMap::new(),
+        }
+    }
+
+    /// The change set of `writes` ordered by strictly increasing address (a frame's writes,
+    /// sorted), kept as one vector: cheaper to build and to walk than a B-tree. Writes in any
+    /// other order are collected as by `collect()` (a later write of an address wins).
+    pub fn from_sorted(writes: Vec<(Address, Write)>) -> Self {
+        Self {
+            entries: SortedMap::from_sorted(writes),
         }
     }
 

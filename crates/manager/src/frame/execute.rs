@@ -13,13 +13,13 @@ use switchyard_router::fees::AccountRecord;
 use switchyard_router::{ExecutionContext, Severity, StateRead};
 use switchyard_state::{ChangeSet, Head};
 
+use super::Frame;
 use super::apply::{Applied, apply_message};
 use super::pending::PendingState;
 use super::prepare::{
     PrepareEnv, Prepared, Refused, decode_requests, parse_target, route_message, signature_checks,
 };
 use super::schedule::{self, Footprint};
-use super::Frame;
 use crate::{Manager, ManagerError, Result};
 
 /// Signatures verified per batch: large enough for the batch speed-up, small enough that one
@@ -200,9 +200,7 @@ impl Manager {
             } else {
                 inner.pool.install(|| {
                     rayon::join(
-                        || {
-                            slots.par_chunks(VERIFY_BATCH).map(validate).collect()
-                        },
+                        || slots.par_chunks(VERIFY_BATCH).map(validate).collect(),
                         build_graph,
                     )
                 })
@@ -283,13 +281,10 @@ impl Manager {
         }
         receipt.total_fees = Some(total_fees.into());
 
-        let mut changes = inner.pool.install(|| pending.into_changes());
-        credit_fees(
-            &mut changes,
-            snapshot.as_ref(),
-            &frame.fee_recipient,
-            total_fees,
-        )?;
+        if let Some(credit) = fee_credit(&pending, &frame.fee_recipient, total_fees)? {
+            pending.absorb(credit);
+        }
+        let changes = inner.pool.install(|| pending.into_changes());
         // Nothing reads the snapshot any more: letting it go lets the store commit in place.
         drop(snapshot);
         let head = self.commit_with_retry(frame.number, &changes, &mut receipt)?;
@@ -546,28 +541,25 @@ impl Manager {
     }
 }
 
-/// Credits the frame's fees to the recipient's native account, on top of the frame's changes.
-fn credit_fees(
-    changes: &mut ChangeSet,
-    committed: &dyn StateRead,
+/// The write that credits the frame's fees to the recipient's native account, on top of the
+/// frame's changes (`frame` is the frame's view: its writes over the committed state).
+fn fee_credit(
+    frame: &dyn StateRead,
     recipient: &[u8; 32],
     total: u128,
-) -> Result<()> {
+) -> Result<Option<ChangeSet>> {
     if total == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let address = native_account(*recipient);
-    let current = match changes.get(&address) {
-        Some(Some(bytes)) => AccountRecord::decode(bytes)?,
-        Some(None) => AccountRecord::default(),
-        None => AccountRecord::load(committed, &address)?,
-    };
+    let current = AccountRecord::load(frame, &address)?;
     let balance = current
         .balance
         .checked_add(total)
         .ok_or(switchyard_router::fees::FeeError::RecipientOverflow { fee: total })?;
-    changes.put(address, AccountRecord { balance, ..current }.encode());
-    Ok(())
+    let mut credit = ChangeSet::new();
+    credit.put(address, AccountRecord { balance, ..current }.encode());
+    Ok(Some(credit))
 }
 
 /// The metrics status of a refused message.

@@ -68,14 +68,14 @@ impl PendingState {
 
     /// Every change of the frame, ordered by address.
     pub(crate) fn into_changes(self) -> ChangeSet {
-        // Sorting in parallel, then building the ordered map from sorted input in one pass.
+        // Each address is in one shard once: sorted in parallel, the writes are the change set.
         let mut entries: Vec<(Address, Option<Vec<u8>>)> = self
             .shards
             .into_par_iter()
             .flat_map_iter(|shard| shard.into_inner())
             .collect();
         entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        entries.into_iter().collect()
+        ChangeSet::from_sorted(entries)
     }
 }
 

@@ -220,7 +220,10 @@ mod tests {
         let footprint = Footprint::of(&wide);
         assert!(matches!(footprint, Footprint::Spilled(_)));
         assert_eq!(footprint.entries().len(), 6);
-        assert_eq!(footprint.entries().iter().filter(|e| *e & 1 == 1).count(), 3);
+        assert_eq!(
+            footprint.entries().iter().filter(|e| *e & 1 == 1).count(),
+            3
+        );
         let small = Footprint::of(&set(&[1], &[4, 5]));
         assert!(matches!(small, Footprint::Inline { len: 3, .. }));
         let graph = build(&footprints(&[wide, set(&[6], &[]), set(&[], &[3])]));
