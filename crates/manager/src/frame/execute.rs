@@ -271,20 +271,22 @@ impl Manager {
             .iter()
             .try_fold(0u128, |sum, built| sum.checked_add(built.fee))
             .ok_or(ManagerError::FeeTotalOverflow)?;
-        // The receipt is decided: count its messages. The request metrics are shared counters,
-        // recorded here on one thread rather than by the workers that built the outcomes
-        // (which would contend for their cache lines).
-        receipt.outcomes.reserve(outcomes.len());
-        for (slot, built) in slots.iter().zip(outcomes) {
-            self.record(slot, &built);
-            receipt.outcomes.push(built.outcome);
-        }
-        receipt.total_fees = Some(total_fees.into());
-
         if let Some(credit) = fee_credit(&pending, &frame.fee_recipient, total_fees)? {
             pending.absorb(credit);
         }
-        let changes = inner.pool.install(|| pending.into_changes());
+        // The receipt is decided: count its messages. The request metrics are shared counters,
+        // recorded on one thread (the workers that built the outcomes would contend for their
+        // cache lines) while the other workers gather the frame's changes.
+        let record_all = || {
+            for (slot, built) in slots.iter().zip(&outcomes) {
+                self.record(slot, built);
+            }
+        };
+        let ((), changes) = inner
+            .pool
+            .install(|| rayon::join(record_all, || pending.into_changes()));
+        receipt.outcomes = outcomes.into_iter().map(|built| built.outcome).collect();
+        receipt.total_fees = Some(total_fees.into());
         // Nothing reads the snapshot any more: letting it go lets the store commit in place.
         drop(snapshot);
         let head = self.commit_with_retry(frame.number, &changes, &mut receipt)?;
