@@ -10,7 +10,7 @@ use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::AccountRecord;
-use switchyard_router::{ExecutionContext, Severity, StateRead};
+use switchyard_router::{Address, ExecutionContext, Severity, StateRead};
 use switchyard_state::{ChangeSet, Head};
 
 use super::Frame;
@@ -214,13 +214,17 @@ impl Manager {
         inner.metrics.frame_phase(Phase::Schedule, schedule_seconds);
 
         // 3. apply: in frame order when there is one thread, else as the graph allows.
-        // Sized for the declared writes (a slight overestimate: addresses written twice).
+        // The frame's view holds the writes that later messages of the frame read: every write
+        // on one thread, only those of messages with dependents otherwise (see `Visibility`).
+        // Sized for those writes (a slight overestimate: addresses written twice).
         let writes = slots
             .iter()
-            .filter_map(|slot| slot.as_ref().ok())
-            .map(|prepared| prepared.access.writes.len())
+            .enumerate()
+            .filter_map(|(index, slot)| Some((index, slot.as_ref().ok()?)))
+            .filter(|(index, _)| sequential || Visibility::of(&graph, *index).publish)
+            .map(|(_, prepared)| prepared.access.writes.len())
             .sum();
-        let pending = PendingState::new(snapshot.clone(), writes);
+        let pending = PendingState::new(snapshot.clone(), writes, inner.pool.current_num_threads());
         let results: Vec<Option<Result<Applied>>> = match sequential {
             false => self.run_parallel(&ctx, &slots, &graph, &pending),
             true => slots
@@ -228,7 +232,7 @@ impl Manager {
                 .map(|slot| {
                     slot.as_ref()
                         .ok()
-                        .map(|prepared| self.run_one(&ctx, prepared, &pending))
+                        .map(|prepared| self.run_one(&ctx, prepared, &pending, Visibility::SERIAL))
                 })
                 .collect(),
         };
@@ -271,9 +275,6 @@ impl Manager {
             .iter()
             .try_fold(0u128, |sum, built| sum.checked_add(built.fee))
             .ok_or(ManagerError::FeeTotalOverflow)?;
-        if let Some(credit) = fee_credit(&pending, &frame.fee_recipient, total_fees)? {
-            pending.absorb(credit);
-        }
         // The receipt is decided: count its messages. The request metrics are shared counters,
         // recorded on one thread (the workers that built the outcomes would contend for their
         // cache lines) while the other workers gather the frame's changes.
@@ -285,6 +286,7 @@ impl Manager {
         let ((), changes) = inner
             .pool
             .install(|| rayon::join(record_all, || pending.into_changes()));
+        let changes = credit_fees(changes, snapshot.as_ref(), &frame.fee_recipient, total_fees)?;
         receipt.outcomes = outcomes.into_iter().map(|built| built.outcome).collect();
         receipt.total_fees = Some(total_fees.into());
         // Nothing reads the snapshot any more: letting it go lets the store commit in place.
@@ -498,7 +500,10 @@ struct Shared<'a> {
 impl<'a> Shared<'a> {
     fn run(&'a self, index: usize, scope: &rayon::Scope<'a>) {
         if let Some(Ok(prepared)) = self.slots.get(index) {
-            let applied = self.manager.run_one(self.ctx, prepared, self.pending);
+            let visibility = Visibility::of(self.graph, index);
+            let applied = self
+                .manager
+                .run_one(self.ctx, prepared, self.pending, visibility);
             if let Some(result) = self.results.get(index) {
                 *result.lock() = Some(applied);
             }
@@ -523,45 +528,94 @@ impl<'a> Shared<'a> {
 
 impl Manager {
     /// Applies one prepared message on top of the frame's shared view (retrying temporary
-    /// failures) and publishes its writes to that view for the messages that wait for it.
+    /// failures) and, when later messages may read them, publishes its writes to that view;
+    /// otherwise they are only kept for the commit.
     fn run_one(
         &self,
         ctx: &ExecutionContext,
         prepared: &Prepared,
         pending: &PendingState,
+        visibility: Visibility,
     ) -> Result<Applied> {
         let started = Instant::now();
+        let base: &dyn StateRead = match visibility.isolated {
+            true => pending.committed(),
+            false => pending,
+        };
         let mut applied = self
             .inner
             .retry
-            .run(&self.inner.cancel, || apply_message(ctx, prepared, pending))?;
+            .run(&self.inner.cancel, || apply_message(ctx, prepared, base))?;
         if let Some(changes) = applied.changes.take() {
-            pending.absorb(changes);
+            match visibility.publish {
+                true => pending.absorb(changes),
+                false => pending.keep(changes),
+            }
         }
         applied.seconds = started.elapsed().as_secs_f64();
         Ok(applied)
     }
 }
 
-/// The write that credits the frame's fees to the recipient's native account, on top of the
-/// frame's changes (`frame` is the frame's view: its writes over the committed state).
-fn fee_credit(
-    frame: &dyn StateRead,
+/// How a message's reads and writes relate to the rest of its frame, from the dependency graph.
+#[derive(Debug, Clone, Copy)]
+struct Visibility {
+    /// No earlier message of the frame conflicts with it: every address it may read holds its
+    /// committed value, so it reads the snapshot and skips the frame's view.
+    isolated: bool,
+    /// Some later message conflicts with it, so may read what it writes: its writes go to the
+    /// frame's view. Otherwise no later message touches what it writes (a later access would
+    /// be an edge from it), and its writes are only kept for the commit.
+    publish: bool,
+}
+
+impl Visibility {
+    /// One thread, no graph: every message reads and publishes through the frame's view.
+    const SERIAL: Self = Self {
+        isolated: false,
+        publish: true,
+    };
+
+    fn of(graph: &schedule::Graph, index: usize) -> Self {
+        Self {
+            isolated: graph.waits_for.get(index) == Some(&0),
+            publish: graph.dependents.get(index).is_some_and(|d| !d.is_empty()),
+        }
+    }
+}
+
+/// The frame's change set with its fees credited to the recipient's native account, on top of
+/// the frame's own write of that account if any (`changes` are the frame's writes in address
+/// order, one per address).
+fn credit_fees(
+    mut changes: Vec<(Address, Option<Vec<u8>>)>,
+    committed: &dyn StateRead,
     recipient: &[u8; 32],
     total: u128,
-) -> Result<Option<ChangeSet>> {
-    if total == 0 {
-        return Ok(None);
+) -> Result<ChangeSet> {
+    if total > 0 {
+        let address = native_account(*recipient);
+        let at = changes.binary_search_by(|(a, _)| a.cmp(&address));
+        let current = match at.ok().and_then(|at| changes.get(at)) {
+            Some((_, Some(bytes))) => AccountRecord::decode(bytes)?,
+            Some((_, None)) => AccountRecord::default(),
+            None => AccountRecord::load(committed, &address)?,
+        };
+        let balance = current
+            .balance
+            .checked_add(total)
+            .ok_or(switchyard_router::fees::FeeError::RecipientOverflow { fee: total })?;
+        let credited = Some(AccountRecord { balance, ..current }.encode());
+        match at {
+            Ok(at) => {
+                if let Some(entry) = changes.get_mut(at) {
+                    entry.1 = credited;
+                }
+            }
+            Err(at) => changes.insert(at, (address, credited)),
+        }
     }
-    let address = native_account(*recipient);
-    let current = AccountRecord::load(frame, &address)?;
-    let balance = current
-        .balance
-        .checked_add(total)
-        .ok_or(switchyard_router::fees::FeeError::RecipientOverflow { fee: total })?;
-    let mut credit = ChangeSet::new();
-    credit.put(address, AccountRecord { balance, ..current }.encode());
-    Ok(Some(credit))
+    Ok(ChangeSet::from_sorted(changes))
 }
 
 /// The metrics status of a refused message.

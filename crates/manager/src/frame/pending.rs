@@ -1,5 +1,9 @@
 //! The frame's shared view: the committed snapshot plus the effects of finished messages.
 //!
+//! It also gathers the writes no later message of the frame touches ([`PendingState::keep`]):
+//! those need not be visible while the frame runs, only at the commit, so each worker appends
+//! them to a buffer of its own instead of the shared, hashed view.
+//!
 //! Safe to read without ordering beyond the scheduler's: a message reads only addresses in
 //! its access set; every earlier message that writes one of them conflicts with it and so
 //! finished before it started, and every later one waits for it. So whatever this view
@@ -8,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use rayon::prelude::*;
 use switchyard_router::{Address, AddressHashBuilder, StateError, StateRead};
 use switchyard_state::{ChangeSet, Snapshot};
@@ -17,10 +21,20 @@ const SHARDS: usize = 64;
 
 type Shard = RwLock<HashMap<Address, Option<Vec<u8>>, AddressHashBuilder>>;
 
+/// One address's write.
+type Write = (Address, Option<Vec<u8>>);
+
+/// A worker's buffer of kept writes, on a cache line (two) of its own: workers append to
+/// their own buffers at the same time.
+#[repr(align(128))]
+struct Kept(Mutex<Vec<Write>>);
+
 /// Committed snapshot + the writes of the frame's finished messages.
 pub(crate) struct PendingState {
     snapshot: Arc<dyn Snapshot>,
     shards: Vec<Shard>,
+    /// Per worker thread (and one for any other thread): writes kept for the commit.
+    kept: Vec<Kept>,
 }
 
 impl std::fmt::Debug for PendingState {
@@ -35,11 +49,14 @@ impl std::fmt::Debug for PendingState {
 }
 
 impl PendingState {
-    /// An empty view over `snapshot`, sized for about `writes` written addresses (so the
-    /// shards do not grow while messages run).
-    pub(crate) fn new(snapshot: Arc<dyn Snapshot>, writes: usize) -> Self {
+    /// An empty view over `snapshot`, sized for about `writes` published addresses (so the
+    /// shards do not grow while messages run), for `workers` worker threads.
+    pub(crate) fn new(snapshot: Arc<dyn Snapshot>, writes: usize, workers: usize) -> Self {
         let per_shard = writes.div_ceil(SHARDS);
         Self {
+            kept: (0..=workers)
+                .map(|_| Kept(Mutex::new(Vec::new())))
+                .collect(),
             snapshot,
             shards: (0..SHARDS)
                 .map(|_| {
@@ -66,16 +83,45 @@ impl PendingState {
         }
     }
 
-    /// Every change of the frame, ordered by address.
-    pub(crate) fn into_changes(self) -> ChangeSet {
-        // Each address is in one shard once: sorted in parallel, the writes are the change set.
-        let mut entries: Vec<(Address, Option<Vec<u8>>)> = self
+    /// The committed state under the frame's writes.
+    pub(crate) fn committed(&self) -> &dyn StateRead {
+        self.snapshot.as_ref()
+    }
+
+    /// Keeps a finished message's changes for the commit without making them visible: for a
+    /// message whose writes no later message of the frame touches.
+    pub(crate) fn keep(&self, changes: ChangeSet) {
+        let worker = rayon::current_thread_index().unwrap_or(usize::MAX);
+        if let Some(kept) = self.kept.get(worker).or_else(|| self.kept.last()) {
+            kept.0.lock().extend(changes);
+        }
+    }
+
+    /// Every write of the frame in address order, one per address. A kept write is the last
+    /// write of its address (no later message touches it), so it wins over the view's.
+    pub(crate) fn into_changes(self) -> Vec<Write> {
+        // ((address, kept), value), sorted in parallel; of equal addresses the kept one, which
+        // sorts last, is kept.
+        let published = self
             .shards
             .into_par_iter()
             .flat_map_iter(|shard| shard.into_inner())
-            .collect();
+            .map(|(address, value)| ((address, false), value));
+        let kept = self
+            .kept
+            .into_par_iter()
+            .flat_map_iter(|kept| kept.0.into_inner())
+            .map(|(address, value)| ((address, true), value));
+        let mut entries: Vec<((Address, bool), Option<Vec<u8>>)> = published.chain(kept).collect();
         entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        ChangeSet::from_sorted(entries)
+        let mut writes: Vec<Write> = Vec::with_capacity(entries.len());
+        for ((address, _), value) in entries {
+            match writes.last_mut() {
+                Some(last) if last.0 == address => last.1 = value,
+                _ => writes.push((address, value)),
+            }
+        }
+        writes
     }
 }
 
