@@ -105,8 +105,11 @@ impl Manager {
         };
         inner.metrics.frame_messages(frame.messages.len() as u64);
 
-        // One thread runs the messages in frame order and needs no dependency graph.
-        let sequential = mode == Mode::Serial || inner.pool.current_num_threads() == 1;
+        // The serial reference runs the messages in frame order through the frame's view, with
+        // no dependency graph. One worker thread runs them in frame order too, but with the
+        // graph, which tells which reads and writes may skip the view (see `Visibility`).
+        let serial = mode == Mode::Serial;
+        let sequential = serial || inner.pool.current_num_threads() == 1;
 
         // 1. decode, route, price, access sets.
         let mut timer = PhaseTimer::new(&inner.metrics);
@@ -123,7 +126,7 @@ impl Manager {
                     route_message(env, &target, requests, committed)
                 })
                 .map_err(Refused::new);
-            let footprint = match (&slot, sequential) {
+            let footprint = match (&slot, serial) {
                 (Ok(prepared), false) => Some(Footprint::of(&prepared.access)),
                 _ => None,
             };
@@ -196,7 +199,11 @@ impl Manager {
         let (verdicts, (graph, schedule_seconds)): (Vec<Vec<Option<ManagerError>>>, _) =
             if sequential {
                 let verdicts = slots.chunks(VERIFY_BATCH).map(validate).collect();
-                (verdicts, (schedule::Graph::default(), 0.0))
+                let graph = match serial {
+                    true => (schedule::Graph::default(), 0.0),
+                    false => build_graph(),
+                };
+                (verdicts, graph)
             } else {
                 inner.pool.install(|| {
                     rayon::join(
@@ -214,14 +221,15 @@ impl Manager {
         inner.metrics.frame_phase(Phase::Schedule, schedule_seconds);
 
         // 3. apply: in frame order when there is one thread, else as the graph allows.
-        // The frame's view holds the writes that later messages of the frame read: every write
-        // on one thread, only those of messages with dependents otherwise (see `Visibility`).
+        // The frame's view holds the writes that later messages of the frame may read: every
+        // write in the serial reference, only those of messages with dependents otherwise
+        // (see `Visibility`).
         // Sized for those writes (a slight overestimate: addresses written twice).
         let writes = slots
             .iter()
             .enumerate()
             .filter_map(|(index, slot)| Some((index, slot.as_ref().ok()?)))
-            .filter(|(index, _)| sequential || Visibility::of(&graph, *index).publish)
+            .filter(|(index, _)| serial || Visibility::of(&graph, *index).publish)
             .map(|(_, prepared)| prepared.access.writes.len())
             .sum();
         let pending = PendingState::new(snapshot.clone(), writes, inner.pool.current_num_threads());
@@ -229,10 +237,15 @@ impl Manager {
             false => self.run_parallel(&ctx, &slots, &graph, &pending),
             true => slots
                 .iter()
-                .map(|slot| {
+                .enumerate()
+                .map(|(index, slot)| {
+                    let visibility = match serial {
+                        true => Visibility::SERIAL,
+                        false => Visibility::of(&graph, index),
+                    };
                     slot.as_ref()
                         .ok()
-                        .map(|prepared| self.run_one(&ctx, prepared, &pending, Visibility::SERIAL))
+                        .map(|prepared| self.run_one(&ctx, prepared, &pending, visibility))
                 })
                 .collect(),
         };
@@ -570,7 +583,8 @@ struct Visibility {
 }
 
 impl Visibility {
-    /// One thread, no graph: every message reads and publishes through the frame's view.
+    /// The serial reference, which has no graph: every message reads and publishes through
+    /// the frame's view.
     const SERIAL: Self = Self {
         isolated: false,
         publish: true,
