@@ -108,9 +108,17 @@ fn apply_changes(
         if result.is_err() {
             break;
         }
-        let old = match value {
-            Some(value) => entries.insert(*address, value.to_vec()),
-            None => entries.remove(address),
+        let old = match (value, entries.get_mut(address)) {
+            // Rewritten in place: most writes change a record of the same size, and reusing its
+            // allocation saves an allocation and a free per write.
+            (Some(value), Some(stored)) => {
+                let old = fail.is_some().then(|| stored.clone());
+                stored.clear();
+                stored.extend_from_slice(value);
+                old
+            }
+            (Some(value), None) => entries.insert(*address, value.to_vec()),
+            (None, _) => entries.remove(address),
         };
         if fail.is_some() {
             undo.push((*address, old));
@@ -183,26 +191,27 @@ impl Store for MemoryStore {
         let (mut lattice, news) = {
             let base = self.current();
             check_frame_number(base.head.as_ref(), frame_number)?;
-            let all = updates(&base.entries, changes);
-            // The new values live in `changes`, not in the entries about to change.
-            let news: Vec<Update<'_>> = changes
-                .iter()
-                .zip(&all)
-                .filter(|(_, update)| update.old != update.new)
-                .map(|((address, new), _)| Update {
-                    address,
-                    old: None,
-                    new,
+            // The old values out and the new ones in, for the addresses whose value changes;
+            // the new values live in `changes`, not in the entries about to change.
+            let changed: Vec<(&Address, Option<&[u8]>)> = changes.iter().collect();
+            let (olds, news): (Vec<Update<'_>>, Vec<Update<'_>>) = changed
+                .into_par_iter()
+                .filter_map(|(address, new)| {
+                    let old = base.entries.get(address).map(Vec::as_slice);
+                    (old != new).then_some((
+                        Update {
+                            address,
+                            old,
+                            new: None,
+                        },
+                        Update {
+                            address,
+                            old: None,
+                            new,
+                        },
+                    ))
                 })
-                .collect();
-            let olds: Vec<Update<'_>> = all
-                .into_iter()
-                .filter(|update| update.old != update.new)
-                .map(|update| Update {
-                    new: None,
-                    ..update
-                })
-                .collect();
+                .unzip();
             let mut lattice = base.lattice.clone();
             lattice.apply(&olds);
             (lattice, news)
