@@ -223,16 +223,22 @@ impl Manager {
         // 3. apply: in frame order when there is one thread, else as the graph allows.
         // The frame's view holds the writes that later messages of the frame may read: every
         // write in the serial reference, only those of messages with dependents otherwise
-        // (see `Visibility`).
-        // Sized for those writes (a slight overestimate: addresses written twice).
-        let writes = slots
-            .iter()
-            .enumerate()
-            .filter_map(|(index, slot)| Some((index, slot.as_ref().ok()?)))
-            .filter(|(index, _)| serial || Visibility::of(&graph, *index).publish)
-            .map(|(_, prepared)| prepared.access.writes.len())
-            .sum();
-        let pending = PendingState::new(snapshot.clone(), writes, inner.pool.current_num_threads());
+        // (see `Visibility`); the others are kept aside for the commit. Both are sized for
+        // the declared writes (a slight overestimate: not every declared write happens).
+        let (mut published, mut kept) = (0, 0);
+        for (index, slot) in slots.iter().enumerate() {
+            let Ok(prepared) = slot else { continue };
+            match serial || Visibility::of(&graph, index).publish {
+                true => published += prepared.access.writes.len(),
+                false => kept += prepared.access.writes.len(),
+            }
+        }
+        let pending = PendingState::new(
+            snapshot.clone(),
+            published,
+            kept,
+            inner.pool.current_num_threads(),
+        );
         let results: Vec<Option<Result<Applied>>> = match sequential {
             false => self.run_parallel(&ctx, &slots, &graph, &pending),
             true => slots

@@ -49,13 +49,23 @@ impl std::fmt::Debug for PendingState {
 }
 
 impl PendingState {
-    /// An empty view over `snapshot`, sized for about `writes` published addresses (so the
-    /// shards do not grow while messages run), for `workers` worker threads.
-    pub(crate) fn new(snapshot: Arc<dyn Snapshot>, writes: usize, workers: usize) -> Self {
-        let per_shard = writes.div_ceil(SHARDS);
+    /// An empty view over `snapshot` for `workers` worker threads, sized for about `published`
+    /// published and `kept` kept writes (so that nothing grows while messages run).
+    pub(crate) fn new(
+        snapshot: Arc<dyn Snapshot>,
+        published: usize,
+        kept: usize,
+        workers: usize,
+    ) -> Self {
+        let per_shard = published.div_ceil(SHARDS);
+        // Workers share the kept writes about evenly; some slack for the uneven part.
+        let per_worker = kept.div_ceil(workers.max(1)) + kept / 8;
         Self {
             kept: (0..=workers)
-                .map(|_| Kept(Mutex::new(Vec::new())))
+                .map(|worker| {
+                    let capacity = if worker < workers { per_worker } else { 0 };
+                    Kept(Mutex::new(Vec::with_capacity(capacity)))
+                })
                 .collect(),
             snapshot,
             shards: (0..SHARDS)
@@ -114,7 +124,8 @@ impl PendingState {
             .map(|(address, value)| ((address, true), value));
         let mut entries: Vec<((Address, bool), Option<Vec<u8>>)> = published.chain(kept).collect();
         entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let mut writes: Vec<Write> = Vec::with_capacity(entries.len());
+        // One spare slot: the commit may add the fee recipient's credit.
+        let mut writes: Vec<Write> = Vec::with_capacity(entries.len() + 1);
         for ((address, _), value) in entries {
             match writes.last_mut() {
                 Some(last) if last.0 == address => last.1 = value,
