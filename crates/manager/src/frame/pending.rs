@@ -24,6 +24,9 @@ type Shard = RwLock<HashMap<Address, Option<Vec<u8>>, AddressHashBuilder>>;
 /// One address's write.
 type Write = (Address, Option<Vec<u8>>);
 
+/// A write tagged with whether it was kept (`true`) or published, for sorting.
+type Tagged = ((Address, bool), Option<Vec<u8>>);
+
 /// A worker's buffer of kept writes, on a cache line (two) of its own: workers append to
 /// their own buffers at the same time.
 #[repr(align(128))]
@@ -122,7 +125,7 @@ impl PendingState {
             .into_par_iter()
             .flat_map_iter(|kept| kept.0.into_inner())
             .map(|(address, value)| ((address, true), value));
-        let mut entries: Vec<((Address, bool), Option<Vec<u8>>)> = published.chain(kept).collect();
+        let mut entries: Vec<Tagged> = published.chain(kept).collect();
         entries.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         // One spare slot: the commit may add the fee recipient's credit.
         let mut writes: Vec<Write> = Vec::with_capacity(entries.len() + 1);

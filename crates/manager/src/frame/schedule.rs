@@ -13,7 +13,7 @@
 //! order that could have run in parallel. Never the reverse, so the result stays the serial one.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
 use switchyard_router::{AccessSet, Address, AddressHashBuilder};
 
@@ -136,9 +136,7 @@ pub(crate) fn build(footprints: &[Option<Footprint>]) -> Graph {
 
 /// The address's 64-bit fingerprint (the seedless address hash: the same on every node).
 fn fingerprint(address: &Address) -> u64 {
-    let mut hasher = AddressHashBuilder.build_hasher();
-    address.hash(&mut hasher);
-    hasher.finish()
+    AddressHashBuilder.hash_one(address)
 }
 
 /// Fingerprints are hashes already: the table uses them as they are.
