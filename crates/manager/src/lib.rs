@@ -30,7 +30,7 @@
 //!
 //! // Frame 1: one signed transfer.
 //! let (target, bytes) = alice.transfer(NATIVE_TOKEN, bob, 250).into_parts();
-//! let result = manager.execute_frame(Frame::new(1).message(target.0, bytes))?;
+//! let result = manager.execute_frame(&Frame::new(1).message(target.0, bytes))?;
 //! assert_eq!(result.head.frame_number, 1);
 //! assert_eq!(result.receipt.outcomes[0].status(), MessageStatus::Applied);
 //! let snapshot = manager.store().snapshot()?;

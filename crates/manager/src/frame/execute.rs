@@ -68,18 +68,18 @@ impl Manager {
     /// Errors are failures of the frame as a whole (store failures after retries, critical
     /// engine failures, a frame number that does not follow the head); a bad message is
     /// recorded in the receipt instead.
-    pub fn execute_frame(&self, frame: Frame) -> Result<FrameResult> {
+    pub fn execute_frame(&self, frame: &Frame) -> Result<FrameResult> {
         self.run_frame(frame, Mode::Parallel)
     }
 
     /// The serial reference: the same steps, one message after another in frame order, on
     /// the calling thread. Used by tests and benchmarks to check and measure the parallel
     /// executor.
-    pub fn execute_frame_serial(&self, frame: Frame) -> Result<FrameResult> {
+    pub fn execute_frame_serial(&self, frame: &Frame) -> Result<FrameResult> {
         self.run_frame(frame, Mode::Serial)
     }
 
-    fn run_frame(&self, frame: Frame, mode: Mode) -> Result<FrameResult> {
+    fn run_frame(&self, frame: &Frame, mode: Mode) -> Result<FrameResult> {
         let frame_started = Instant::now();
         let inner = &*self.inner;
         let _one_frame_at_a_time = inner.frame_lock.lock();
@@ -330,7 +330,7 @@ impl Manager {
         // a worker, so that the caller gets its receipt (and can send the next frame) at once.
         inner
             .pool
-            .spawn(move || drop((slots, frame, hashes, graph, footprints)));
+            .spawn(move || drop((slots, hashes, graph, footprints)));
         Ok(FrameResult { head, receipt })
     }
 

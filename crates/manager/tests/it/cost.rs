@@ -124,7 +124,7 @@ fn prover_operations_cost_nothing_but_need_the_global_engine() {
     manager.genesis(0, &rich_genesis(1)).unwrap();
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .fee_multiplier(5)
                 .message(GLOBAL.0, bytes(&join)),
         )

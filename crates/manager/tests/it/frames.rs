@@ -46,7 +46,7 @@ fn a_failing_bundle_keeps_its_fees_and_drops_every_effect() {
 
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .message(NATIVE_TOKEN.0, bundle(vec![ok, too_much]))
                 .message(COMPUTE.0, bundle(mixed))
                 .message(NATIVE_TOKEN.0, bundle(vec![eve_ok.clone(), eve_skip]))
@@ -183,7 +183,7 @@ fn malformed_and_rejected_messages_are_reported_and_the_rest_commits() {
         .fold(Frame::new(1), |frame, (target, bytes, _)| {
             frame.message(target.clone(), bytes.clone())
         });
-    let result = manager.execute_frame(frame).unwrap();
+    let result = manager.execute_frame(&frame).unwrap();
 
     assert_eq!(result.receipt.outcomes.len(), messages.len());
     for (index, (outcome, (_, bytes, expected))) in
@@ -245,7 +245,7 @@ fn a_bundle_can_deploy_a_token_and_use_it() {
 
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .message(
                     TOKEN.0,
                     bundle(vec![deploy.request, mint.request, pass_on.request]),
@@ -304,7 +304,7 @@ fn the_fee_recipient_is_credited_once_and_spends_from_its_pre_frame_balance() {
 
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .fee_recipient(account(recipient))
                 .message(NATIVE_TOKEN.0, a.to_bytes())
                 .message(NATIVE_TOKEN.0, b.to_bytes())
@@ -436,9 +436,9 @@ fn run(manager: &Manager, frames: &[Frame], serial: bool) -> Vec<FrameResult> {
         .iter()
         .map(|frame| {
             if serial {
-                manager.execute_frame_serial(frame.clone()).unwrap()
+                manager.execute_frame_serial(frame).unwrap()
             } else {
-                manager.execute_frame(frame.clone()).unwrap()
+                manager.execute_frame(frame).unwrap()
             }
         })
         .collect()
@@ -488,14 +488,14 @@ fn a_message_refused_for_its_signature_still_releases_the_messages_waiting_for_i
         );
     let reference = token_builder().threads(1).build().unwrap();
     reference.genesis(0, &rich_genesis(8)).unwrap();
-    let expected = reference.execute_frame_serial(frame.clone()).unwrap();
+    let expected = reference.execute_frame_serial(&frame).unwrap();
     use MessageStatus::{Applied as A, Rejected as R};
     assert_eq!(statuses(&expected.receipt), [R, A, A]);
     for threads in [2, 4] {
         let manager = token_builder().threads(threads).build().unwrap();
         manager.genesis(0, &rich_genesis(8)).unwrap();
         assert_eq!(
-            manager.execute_frame(frame.clone()).unwrap(),
+            manager.execute_frame(&frame).unwrap(),
             expected,
             "{threads} threads"
         );
@@ -506,7 +506,7 @@ fn a_message_refused_for_its_signature_still_releases_the_messages_waiting_for_i
 fn an_empty_frame_commits_and_advances_the_head_without_changing_the_root() {
     let manager = token_builder().threads(2).build().unwrap();
     let genesis = manager.genesis(0, &rich_genesis(2)).unwrap();
-    let result = manager.execute_frame(Frame::new(1)).unwrap();
+    let result = manager.execute_frame(&Frame::new(1)).unwrap();
     assert_eq!(result.head.frame_number, 1);
     assert_eq!(result.head.state_root, genesis.state_root);
     assert!(result.receipt.outcomes.is_empty());
@@ -516,7 +516,7 @@ fn an_empty_frame_commits_and_advances_the_head_without_changing_the_root() {
     );
     // Frame numbers must follow the head.
     assert!(matches!(
-        manager.execute_frame(Frame::new(3)),
+        manager.execute_frame(&Frame::new(3)),
         Err(switchyard_manager::ManagerError::FrameOutOfOrder { head: 1, found: 3 })
     ));
 }
@@ -533,12 +533,12 @@ fn every_committed_head_is_published_to_watchers() {
         .transfer(NATIVE_TOKEN, account(2), 9)
         .to_bytes();
     let result = manager
-        .execute_frame(Frame::new(1).message(NATIVE_TOKEN.0, transfer))
+        .execute_frame(&Frame::new(1).message(NATIVE_TOKEN.0, transfer))
         .unwrap();
     assert!(heads.has_changed().unwrap());
     assert_eq!(*heads.borrow_and_update(), Some(result.head));
     assert_ne!(result.head.state_root, genesis.state_root);
     // A frame that fails as a whole publishes nothing.
-    assert!(manager.execute_frame(Frame::new(5)).is_err());
+    assert!(manager.execute_frame(&Frame::new(5)).is_err());
     assert!(!heads.has_changed().unwrap());
 }

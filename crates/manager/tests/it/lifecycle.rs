@@ -132,7 +132,7 @@ fn stop_cancels_the_manager() {
         Err(ManagerError::Cancelled)
     ));
     assert!(matches!(
-        manager.execute_frame(Frame::new(1)),
+        manager.execute_frame(&Frame::new(1)),
         Err(ManagerError::Cancelled)
     ));
 }
@@ -157,7 +157,7 @@ fn assert_refuses_work(manager: &Manager, next_frame: u64) {
         Err(ManagerError::Cancelled)
     ));
     assert!(matches!(
-        manager.execute_frame(Frame::new(next_frame).message(NATIVE_TOKEN.0, transfer)),
+        manager.execute_frame(&Frame::new(next_frame).message(NATIVE_TOKEN.0, transfer)),
         Err(ManagerError::Cancelled)
     ));
 }
@@ -183,7 +183,7 @@ fn a_critical_engine_failure_cancels_the_manager() {
         .to_bytes();
     let error = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .message(NATIVE_TOKEN.0, transfer)
                 .message(COMPUTE.0, execute),
         )
@@ -261,7 +261,7 @@ fn a_persisting_temporary_failure_is_retried_then_escalated() {
         1,
     ));
     let error = manager
-        .execute_frame(Frame::new(1).message(COMPUTE.0, execute))
+        .execute_frame(&Frame::new(1).message(COMPUTE.0, execute))
         .unwrap_err();
     match &error {
         ManagerError::RetriesExhausted { attempts: 4, last } => assert!(
@@ -305,7 +305,7 @@ fn a_passing_temporary_failure_is_retried_and_the_frame_commits() {
         1,
     ));
     let result = manager
-        .execute_frame(Frame::new(1).message(COMPUTE.0, execute))
+        .execute_frame(&Frame::new(1).message(COMPUTE.0, execute))
         .unwrap();
     assert_eq!(statuses(&result.receipt), [MessageStatus::Applied]);
     assert_eq!(flaky.calls.apply.load(Ordering::SeqCst), 3);
@@ -332,7 +332,7 @@ fn a_failed_commit_is_retried_and_commits_the_same_frame() {
     };
     let reference = token_builder().build().unwrap();
     reference.genesis(0, &rich_genesis(2)).unwrap();
-    let expected = reference.execute_frame(frame()).unwrap();
+    let expected = reference.execute_frame(&frame()).unwrap();
 
     let store = Arc::new(switchyard_state::MemoryStore::new());
     let manager = token_builder()
@@ -342,7 +342,7 @@ fn a_failed_commit_is_retried_and_commits_the_same_frame() {
         .unwrap();
     manager.genesis(0, &rich_genesis(2)).unwrap();
     store.fail_next_commit_after(1);
-    let result = manager.execute_frame(frame()).unwrap();
+    let result = manager.execute_frame(&frame()).unwrap();
     assert_eq!(result, expected);
     assert_eq!(manager.head(), Some(expected.head));
     assert!(!manager.cancellation_token().is_cancelled());
@@ -356,7 +356,7 @@ fn a_failed_commit_is_retried_and_commits_the_same_frame() {
         .unwrap();
     let genesis = manager.genesis(0, &rich_genesis(2)).unwrap();
     store.fail_next_commit_after(1);
-    let error = manager.execute_frame(frame()).unwrap_err();
+    let error = manager.execute_frame(&frame()).unwrap_err();
     assert!(
         matches!(
             &error,

@@ -121,7 +121,7 @@ fn every_entry_point_is_counted_by_engine_operation_and_outcome() {
     ));
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .message(NATIVE_TOKEN.0, transfer)
                 .message(NATIVE_TOKEN.0, garbage)
                 .message(COMPUTE.0, execute),

@@ -180,7 +180,7 @@ fn arbitrary_input_to_every_entry_point_never_panics() {
                 ));
             }
             let result = manager
-                .execute_frame(Frame::new(frame_number).message(target, message.clone()))
+                .execute_frame(&Frame::new(frame_number).message(target, message.clone()))
                 .unwrap();
             next_frame.fetch_add(1, Ordering::SeqCst);
             prop_assert_eq!(result.receipt.outcomes.len(), 1);
@@ -209,7 +209,7 @@ fn frames_of_arbitrary_messages_report_every_message() {
                 .fold(Frame::new(frame_number), |frame, (target, bytes)| {
                     frame.message(target.clone(), bytes.clone())
                 });
-            let result = manager.execute_frame(frame).unwrap();
+            let result = manager.execute_frame(&frame).unwrap();
             next_frame.fetch_add(1, Ordering::SeqCst);
             prop_assert_eq!(result.receipt.outcomes.len(), messages.len());
             prop_assert_eq!(result.head, manager.head().unwrap());

@@ -61,7 +61,7 @@ fn each_base_domain_reaches_its_own_engine() {
         .unwrap();
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .message(TOKEN.0, deploy.to_bytes())
                 .message(NATIVE_TOKEN.0, transfer.to_bytes()),
         )
@@ -121,7 +121,7 @@ fn an_instance_domain_routes_through_its_metadata_record() {
     let add = signed(vertex_add([7; 32], b"hello"), 1, graph, 1);
     manager.validate_message(1, &graph.0, &bytes(&add)).unwrap();
     let result = manager
-        .execute_frame(Frame::new(1).message(graph.0, bytes(&add)))
+        .execute_frame(&Frame::new(1).message(graph.0, bytes(&add)))
         .unwrap();
     assert_eq!(statuses(&result.receipt), [MessageStatus::Applied]);
     assert_eq!(engines.hypergraph.calls.apply.load(Ordering::SeqCst), 1);
@@ -193,7 +193,7 @@ fn an_unknown_domain_is_no_engine_on_every_entry_point_and_reaches_no_engine() {
     );
 
     let result = manager
-        .execute_frame(Frame::new(1).message(unknown.0, to_unknown.clone()))
+        .execute_frame(&Frame::new(1).message(unknown.0, to_unknown.clone()))
         .unwrap();
     let outcome = &result.receipt.outcomes[0];
     assert_eq!(status(outcome), MessageStatus::Rejected);
@@ -256,7 +256,7 @@ fn short_long_and_empty_targets_are_bad_targets() {
         .unwrap();
     let result = manager
         .execute_frame(
-            Frame::new(1)
+            &Frame::new(1)
                 .message(vec![0xcc; 31], message.clone())
                 .message(Vec::new(), message.clone())
                 .message(address_target, message),

@@ -64,7 +64,7 @@ fn deploy_route_and_transfer_survive_reopening_the_store() {
 
         let first = manager
             .execute_frame(
-                frame(1)
+                &frame(1)
                     .message(TOKEN.0, deploy.to_bytes())
                     .message(NATIVE_TOKEN.0, bob_pays_carol.to_bytes()),
             )
@@ -82,7 +82,7 @@ fn deploy_route_and_transfer_survive_reopening_the_store() {
             .unwrap();
         let second = manager
             .execute_frame(
-                frame(2)
+                &frame(2)
                     .message(gold.0, gold_to_bob.to_bytes())
                     .message(gold.0, mint_to_carol.to_bytes())
                     .message(NATIVE_TOKEN.0, bob_pays_alice.to_bytes()),
@@ -154,14 +154,14 @@ fn deploy_route_and_transfer_survive_reopening_the_store() {
     let mut carol = client(3, 1);
     let carol_pays = carol.transfer(gold, account(2), 40);
     let error = manager
-        .execute_frame(Frame::new(2).message(gold.0, carol_pays.to_bytes()))
+        .execute_frame(&Frame::new(2).message(gold.0, carol_pays.to_bytes()))
         .unwrap_err();
     assert!(
         matches!(error, ManagerError::FrameOutOfOrder { head: 2, found: 2 }),
         "{error:?}"
     );
     let third = manager
-        .execute_frame(Frame::new(3).message(gold.0, carol_pays.to_bytes()))
+        .execute_frame(&Frame::new(3).message(gold.0, carol_pays.to_bytes()))
         .unwrap();
     assert_eq!(statuses(&third.receipt), [MessageStatus::Applied]);
     assert_eq!(third.receipt.parent_state_root, last.head.state_root.0);

@@ -63,7 +63,7 @@ fn child_executes_frames_until_killed() {
     out.flush().unwrap();
     let next = manager.head().map_or(1, |head| head.frame_number + 1);
     for frame in workload.frames.iter().filter(|f| f.number >= next) {
-        let FrameResult { head, .. } = manager.execute_frame(preverified(frame)).unwrap();
+        let FrameResult { head, .. } = manager.execute_frame(&preverified(frame)).unwrap();
         writeln!(out, "committed {} {}", head.frame_number, head.state_root).unwrap();
         out.flush().unwrap();
     }
@@ -168,7 +168,7 @@ fn executed_frames_survive_sigkill_mid_frame() {
     let expected: Vec<FrameResult> = workload
         .frames
         .iter()
-        .map(|frame| reference.execute_frame(preverified(frame)).unwrap())
+        .map(|frame| reference.execute_frame(&preverified(frame)).unwrap())
         .collect();
     assert!(
         expected
@@ -224,7 +224,7 @@ fn executed_frames_survive_sigkill_mid_frame() {
             .iter()
             .filter(|f| f.number > head.frame_number)
         {
-            let result = resumed.execute_frame(preverified(frame)).unwrap();
+            let result = resumed.execute_frame(&preverified(frame)).unwrap();
             assert_eq!(
                 result,
                 expected[usize::try_from(frame.number - 1).unwrap()],

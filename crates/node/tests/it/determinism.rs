@@ -40,11 +40,11 @@ fn check(params: MixedParams) -> Result<Vec<FrameReceipt>, TestCaseError> {
         .collect();
     let mut receipts = Vec::new();
     for frame in &workload.frames {
-        let expected = serial.execute_frame_serial(frame.clone()).unwrap();
+        let expected = serial.execute_frame_serial(frame).unwrap();
         prop_assert_eq!(expected.receipt.outcomes.len(), frame.messages.len());
         prop_assert_eq!(expected.head.frame_number, frame.number);
         for (manager, threads) in parallel.iter().zip(THREADS) {
-            let got = manager.execute_frame(frame.clone()).unwrap();
+            let got = manager.execute_frame(frame).unwrap();
             // Outcome by outcome first, so a failure names the message.
             for (want, have) in expected.receipt.outcomes.iter().zip(&got.receipt.outcomes) {
                 prop_assert_eq!(
@@ -164,9 +164,9 @@ fn preverified_frames_commit_the_same_receipts() {
         let checked = memory_manager(2, workload);
         let trusted = memory_manager(2, workload);
         for frame in &workload.frames {
-            let a = checked.execute_frame(frame.clone()).unwrap();
+            let a = checked.execute_frame(frame).unwrap();
             let b = trusted
-                .execute_frame(frame.clone().signatures_verified(true))
+                .execute_frame(&frame.clone().signatures_verified(true))
                 .unwrap();
             assert_eq!(a, b, "frame {}", frame.number);
             applied += a

@@ -93,7 +93,7 @@ fn one_by_one(manager: &Manager, frame: &Frame) -> (Vec<(MessageStatus, u64, u12
 /// and reasons.
 fn check(executor: &Manager, oracle: &Manager, frame: Frame) -> Vec<(MessageStatus, String)> {
     let (expected, root) = one_by_one(oracle, &frame);
-    let result = executor.execute_frame(frame.clone()).unwrap();
+    let result = executor.execute_frame(&frame).unwrap();
     let got: Vec<(MessageStatus, u64, u128)> = result
         .receipt
         .outcomes
@@ -125,7 +125,7 @@ fn check(executor: &Manager, oracle: &Manager, frame: Frame) -> Vec<(MessageStat
         frame.number
     );
     // Keep the oracle's store in step for the next frame.
-    let serial = oracle.execute_frame_serial(frame).unwrap();
+    let serial = oracle.execute_frame_serial(&frame).unwrap();
     assert_eq!(serial, result);
     got.into_iter()
         .zip(reasons)

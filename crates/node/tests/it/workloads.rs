@@ -163,7 +163,7 @@ fn transfers_are_deterministic_and_applied_in_full() {
     );
     let manager = memory_manager(2, &workload);
     for frame in &workload.frames {
-        let result = manager.execute_frame(frame.clone()).unwrap();
+        let result = manager.execute_frame(frame).unwrap();
         for outcome in &result.receipt.outcomes {
             assert_eq!(outcome.status(), MessageStatus::Applied, "{outcome:?}");
         }
@@ -181,7 +181,7 @@ fn unintended_rejections(workload: &Workload) -> (Vec<String>, BTreeMap<i32, usi
     let mut unintended = Vec::new();
     let mut statuses = BTreeMap::new();
     for frame in &workload.frames {
-        let result = manager.execute_frame(frame.clone()).unwrap();
+        let result = manager.execute_frame(frame).unwrap();
         for (outcome, (_, bytes)) in result.receipt.outcomes.iter().zip(&frame.messages) {
             *statuses.entry(outcome.status).or_default() += 1;
             let requests = match switchyard_proto::decode_any(bytes) {
