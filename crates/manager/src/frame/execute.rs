@@ -69,7 +69,11 @@ impl Manager {
     /// engine failures, a frame number that does not follow the head); a bad message is
     /// recorded in the receipt instead.
     pub fn execute_frame(&self, frame: &Frame) -> Result<FrameResult> {
-        self.run_frame(frame, Mode::Parallel)
+        // The whole frame runs on a worker: its parallel phases then start without handing
+        // work from the caller's thread to the pool (and waking it) at each phase.
+        self.inner
+            .pool
+            .install(|| self.run_frame(frame, Mode::Parallel))
     }
 
     /// The serial reference: the same steps, one message after another in frame order, on
