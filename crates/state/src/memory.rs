@@ -15,7 +15,40 @@ use crate::store::{FailPoint, check_frame_number, injected};
 use crate::{ChangeSet, Head, Lattice, Snapshot, StateRoot, Store, StoreError};
 
 /// The entries of one committed frame.
-type Entries = HashMap<Address, Vec<u8>, AddressHashBuilder>;
+type Entries = HashMap<Address, Value, AddressHashBuilder>;
+
+/// A stored value, kept in the table's slot when it is short (an account record is 24 bytes):
+/// reading it then costs no second memory access, and rewriting it no allocation.
+#[derive(Clone)]
+enum Value {
+    /// Up to [`Value::INLINE`] bytes.
+    Inline { len: u8, bytes: [u8; Value::INLINE] },
+    /// Longer values.
+    Heap(Box<[u8]>),
+}
+
+impl Value {
+    /// Bytes kept inline: the slot stays 32 bytes.
+    const INLINE: usize = 30;
+
+    fn new(value: &[u8]) -> Self {
+        let mut bytes = [0; Self::INLINE];
+        match (bytes.get_mut(..value.len()), u8::try_from(value.len())) {
+            (Some(slot), Ok(len)) => {
+                slot.copy_from_slice(value);
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Heap(value.into()),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or(bytes),
+            Self::Heap(bytes) => bytes,
+        }
+    }
+}
 
 /// One committed frame: its entries, lattice and head, never changed once published.
 #[derive(Clone)]
@@ -101,24 +134,16 @@ fn apply_changes(
     changes: &ChangeSet,
     fail: Option<usize>,
 ) -> Result<(), StoreError> {
-    let mut undo: Vec<(Address, Option<Vec<u8>>)> = Vec::new();
+    let mut undo: Vec<(Address, Option<Value>)> = Vec::new();
     let mut result = Ok(());
     for (done, (address, value)) in changes.iter().enumerate() {
         result = injected(fail, done, false);
         if result.is_err() {
             break;
         }
-        let old = match (value, entries.get_mut(address)) {
-            // Rewritten in place: most writes change a record of the same size, and reusing its
-            // allocation saves an allocation and a free per write.
-            (Some(value), Some(stored)) => {
-                let old = fail.is_some().then(|| stored.clone());
-                stored.clear();
-                stored.extend_from_slice(value);
-                old
-            }
-            (Some(value), None) => entries.insert(*address, value.to_vec()),
-            (None, _) => entries.remove(address),
+        let old = match value {
+            Some(value) => entries.insert(*address, Value::new(value)),
+            None => entries.remove(address),
         };
         if fail.is_some() {
             undo.push((*address, old));
@@ -145,7 +170,7 @@ fn updates<'a>(entries: &'a Entries, changes: &'a ChangeSet) -> Vec<Update<'a>> 
         .into_par_iter()
         .map(|(address, new)| Update {
             address,
-            old: entries.get(address).map(Vec::as_slice),
+            old: entries.get(address).map(Value::as_slice),
             new,
         })
         .collect()
@@ -197,7 +222,7 @@ impl Store for MemoryStore {
             let (olds, news): (Vec<Update<'_>>, Vec<Update<'_>>) = changed
                 .into_par_iter()
                 .filter_map(|(address, new)| {
-                    let old = base.entries.get(address).map(Vec::as_slice);
+                    let old = base.entries.get(address).map(Value::as_slice);
                     (old != new).then_some((
                         Update {
                             address,
@@ -286,7 +311,11 @@ impl fmt::Debug for MemorySnapshot {
 
 impl StateRead for MemorySnapshot {
     fn get(&self, address: &Address) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.committed.entries.get(address).cloned())
+        Ok(self
+            .committed
+            .entries
+            .get(address)
+            .map(|value| value.as_slice().to_vec()))
     }
 }
 
