@@ -48,6 +48,8 @@ struct Built {
     fee: u128,
     status: Status,
     seconds: f64,
+    /// The engine of its first request (`"none"` when it was refused before routing).
+    engine: &'static str,
 }
 
 /// One message after preparation: ready to run, or refused with no effect.
@@ -57,7 +59,7 @@ type Slot = std::result::Result<Prepared, Refused>;
 type PreparedFrame = (Vec<Slot>, Vec<Option<Footprint>>);
 
 /// A message at the end of execution: its position, its slot, its result and its hash.
-type Finished<'a> = (usize, ((&'a Slot, Option<Result<Applied>>), &'a [u8; 32]));
+type Finished<'a> = (usize, ((Slot, Option<Result<Applied>>), &'a [u8; 32]));
 
 impl Manager {
     /// Executes a frame: decode, route, validate (signatures batch-verified in parallel),
@@ -271,12 +273,13 @@ impl Manager {
             fee_recipient: frame.fee_recipient.to_vec(),
             ..Default::default()
         };
-        // Outcomes are built in parallel; the first failure in frame order wins.
+        // Outcomes are built in parallel; the first failure in frame order wins. Each message's
+        // decoded form is freed right there, while it is in cache.
         let outcome =
             |(index, ((slot, result), hash)): Finished<'_>| self.outcome(index, slot, result, hash);
         let outcomes: Vec<Result<Built>> = if sequential {
             slots
-                .iter()
+                .into_iter()
                 .zip(results)
                 .zip(&hashes)
                 .enumerate()
@@ -285,7 +288,7 @@ impl Manager {
         } else {
             inner.pool.install(|| {
                 slots
-                    .par_iter()
+                    .into_par_iter()
                     .zip(results)
                     .zip(&hashes)
                     .enumerate()
@@ -302,8 +305,8 @@ impl Manager {
         // recorded on one thread (the workers that built the outcomes would contend for their
         // cache lines) while the other workers gather the frame's changes.
         let record_all = || {
-            for (slot, built) in slots.iter().zip(&outcomes) {
-                self.record(slot, built);
+            for built in &outcomes {
+                self.record(built);
             }
         };
         let ((), changes) = inner
@@ -330,11 +333,6 @@ impl Manager {
             total_ms = frame_started.elapsed().as_secs_f64() * 1e3,
             "frame committed"
         );
-        // Freeing a frame's decoded messages is tens of thousands of deallocations: leave it to
-        // a worker, so that the caller gets its receipt (and can send the next frame) at once.
-        inner
-            .pool
-            .spawn(move || drop((slots, hashes, graph, footprints)));
         Ok(FrameResult { head, receipt })
     }
 
@@ -386,7 +384,7 @@ impl Manager {
     fn outcome(
         &self,
         index: usize,
-        slot: &Slot,
+        slot: Slot,
         result: Option<Result<Applied>>,
         hash: &[u8; 32],
     ) -> Result<Built> {
@@ -395,7 +393,7 @@ impl Manager {
             message_hash: hash.to_vec(),
             ..Default::default()
         };
-        match (slot, result) {
+        match (&slot, result) {
             (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
                 // Not the message's fault (e.g. the store failed while routing): the frame
                 // cannot be decided, so it is not committed, and the manager stops.
@@ -413,6 +411,7 @@ impl Manager {
                     fee: 0,
                     status: refusal_status(refused),
                     seconds: 0.0,
+                    engine: "none",
                 })
             }
             (Ok(prepared), Some(Ok(applied))) => {
@@ -434,6 +433,7 @@ impl Manager {
                     fee: applied.fee,
                     status,
                     seconds: applied.seconds,
+                    engine: prepared.engine_name(),
                 })
             }
             (Ok(_), Some(Err(error))) => Err(self.escalate(error)),
@@ -445,14 +445,10 @@ impl Manager {
 
     /// Records one message of a frame in the request metrics (`op="apply"`); a refused
     /// message was never applied and counts with a zero duration.
-    fn record(&self, slot: &Slot, built: &Built) {
-        let engine = match slot {
-            Ok(prepared) => prepared.engine_name(),
-            Err(_) => "none",
-        };
+    fn record(&self, built: &Built) {
         self.inner
             .metrics
-            .record_request(engine, Op::Apply, built.status, built.seconds);
+            .record_request(built.engine, Op::Apply, built.status, built.seconds);
     }
 
     fn commit_with_retry(
