@@ -51,7 +51,7 @@ mod test_support;
 
 pub use builder::ManagerBuilder;
 pub use error::{ManagerError, Result};
-pub use frame::{Frame, FrameResult};
+pub use frame::{Frame, FrameResult, verification_batch};
 pub use lifecycle::Timeouts;
 pub use manager::{Manager, Processed};
 pub use retry::RetryPolicy;

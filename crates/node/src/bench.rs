@@ -170,14 +170,25 @@ pub fn genesis_changes(workload: &Workload) -> Result<ChangeSet> {
 
 /// Signatures per second that verification alone reaches on `threads` threads over the
 /// workload's messages: reading each signer key and signature, assembling the signed bytes
-/// and batch-verifying 64 at a time, as the frame executor does. The bound for signed
-/// execution.
+/// and batch-verifying them frame by frame in batches of
+/// [`switchyard_manager::verification_batch`], as the frame executor does. The bound for
+/// signed execution.
 pub fn verify_rate(workload: &Workload, threads: usize) -> Result<f64> {
     let (_, timed) = split_warmup(workload);
-    let requests: Vec<MessageRequest> = timed
+    // Per frame: its batch size (from its message count) and its decoded requests.
+    let frames: Vec<(usize, Vec<MessageRequest>)> = timed
         .iter()
-        .flat_map(|f| &f.messages)
-        .filter_map(|(_, bytes)| MessageRequest::from_canonical_bytes(bytes).ok())
+        .map(|frame| {
+            let requests = frame
+                .messages
+                .iter()
+                .filter_map(|(_, bytes)| MessageRequest::from_canonical_bytes(bytes).ok())
+                .collect();
+            (
+                switchyard_manager::verification_batch(frame.messages.len()),
+                requests,
+            )
+        })
         .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -185,12 +196,14 @@ pub fn verify_rate(workload: &Workload, threads: usize) -> Result<f64> {
         .map_err(|e| NodeError::Pool(e.to_string()))?;
     let started = Instant::now();
     let all_valid = pool.install(|| {
-        requests.par_chunks(64).all(|chunk| {
-            let checks: Option<Vec<SignatureCheck>> = chunk
-                .iter()
-                .map(|request| SignatureCheck::of_request(request, NETWORK_ID).ok())
-                .collect();
-            checks.is_some_and(|checks| verify_batch(&checks))
+        frames.iter().all(|(batch, requests)| {
+            requests.par_chunks(*batch).all(|chunk| {
+                let checks: Option<Vec<SignatureCheck>> = chunk
+                    .iter()
+                    .map(|request| SignatureCheck::of_request(request, NETWORK_ID).ok())
+                    .collect();
+                checks.is_some_and(|checks| verify_batch(&checks))
+            })
         })
     });
     let seconds = started.elapsed().as_secs_f64();
@@ -199,7 +212,10 @@ pub fn verify_rate(workload: &Workload, threads: usize) -> Result<f64> {
             "generated signatures failed to verify".into(),
         ));
     }
-    Ok(rate(requests.len(), seconds))
+    Ok(rate(
+        frames.iter().map(|(_, requests)| requests.len()).sum(),
+        seconds,
+    ))
 }
 
 /// Messages per second of the plainest executor: one thread, one overlay per frame, each

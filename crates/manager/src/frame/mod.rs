@@ -17,7 +17,7 @@ pub(crate) mod pending;
 pub(crate) mod prepare;
 mod schedule;
 
-pub use execute::FrameResult;
+pub use execute::{FrameResult, verification_batch};
 
 use switchyard_router::Key;
 
