@@ -149,3 +149,52 @@ impl StateRead for PendingState {
         self.snapshot.get(address)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_router::Domain;
+    use switchyard_state::{MemoryStore, Store};
+
+    fn addr(n: u8) -> Address {
+        Address::new(Domain([n; 32]), [n; 32])
+    }
+
+    fn write(address: Address, value: &[u8]) -> ChangeSet {
+        let mut changes = ChangeSet::new();
+        changes.put(address, value.to_vec());
+        changes
+    }
+
+    #[test]
+    fn the_frame_writes_are_sorted_and_a_kept_write_wins_over_a_published_one()
+    -> Result<(), StateError> {
+        let store = MemoryStore::new();
+        let committed = store.commit(1, &write(addr(9), b"committed"), &mut |_| Vec::new());
+        assert!(committed.is_ok());
+        let snapshot = store.snapshot().map_err(|e| StateError::Backend {
+            reason: e.to_string(),
+        })?;
+        let view = PendingState::new(snapshot, 2, 2, 2);
+        // An earlier message publishes address 3 (a later one reads it); that later message
+        // is the last to write it, so it keeps its write.
+        view.absorb(write(addr(3), b"first"));
+        assert_eq!(view.get(&addr(3))?, Some(b"first".to_vec()));
+        view.keep(write(addr(3), b"last"));
+        view.keep(write(addr(1), b"kept"));
+        view.absorb(write(addr(2), b"published"));
+        // Kept writes are not visible during the frame; the committed state shows through.
+        assert_eq!(view.get(&addr(1))?, None);
+        assert_eq!(view.get(&addr(9))?, Some(b"committed".to_vec()));
+        let writes = view.into_changes();
+        assert_eq!(
+            writes,
+            vec![
+                (addr(1), Some(b"kept".to_vec())),
+                (addr(2), Some(b"published".to_vec())),
+                (addr(3), Some(b"last".to_vec())),
+            ]
+        );
+        Ok(())
+    }
+}

@@ -8,11 +8,12 @@ use switchyard_state::{ChangeSet, Lattice, MemoryStore, RedbOptions, RedbStore, 
 
 use crate::{addr, apply_to_model};
 
-/// One write: an address among 12 (so writes collide) and a value, or a delete.
+/// One write: an address among 12 (so writes collide) and a value of 0 to 40 bytes (on both
+/// sides of the memory store's 30-byte inline limit), or a delete.
 fn op() -> impl Strategy<Value = (u32, Option<Vec<u8>>)> {
     (
         0u32..12,
-        proptest::option::weighted(0.8, proptest::collection::vec(any::<u8>(), 0..6)),
+        proptest::option::weighted(0.8, proptest::collection::vec(any::<u8>(), 0..40)),
     )
 }
 
