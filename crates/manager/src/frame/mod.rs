@@ -3,11 +3,13 @@
 //! The pipeline, one module per step:
 //! 1. [`prepare`]: strict decode, routing, cost and fee, signature checks (batch-verified),
 //!    engine validation and access sets; a message that fails here is rejected with no effect.
-//! 2. [`schedule`]: a dependency graph over access sets; a message waits only for the earlier
-//!    messages it conflicts with.
+//! 2. [`schedule`]: a dependency graph over the messages' address fingerprints; a message waits
+//!    only for the earlier messages it conflicts with.
 //! 3. [`apply`]: each message (a bundle) on its own overlays; fee and nonce settled first and
 //!    kept even when the operation fails; shared by the frame executor and `process_message`.
-//! 4. [`pending`]: the frame's shared view (committed snapshot + effects of finished messages).
+//! 4. [`pending`]: the frame's shared view (committed snapshot + effects of finished messages
+//!    that later messages may read), and the per-worker buffers of the writes nobody in the
+//!    frame reads again.
 //! 5. commit (in `execute.rs`): fees credited once, one atomic store commit with the receipt
 //!    and the new root, and the head published.
 
