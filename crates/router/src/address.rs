@@ -209,18 +209,31 @@ pub struct AddressHashBuilder;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AddressHasher(u64);
 
+impl AddressHasher {
+    /// Folds one 8-byte word into the state.
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(23);
+    }
+}
+
 impl std::hash::Hasher for AddressHasher {
     fn finish(&self) -> u64 {
         self.0 ^ (self.0 >> 29)
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        // Whole words are read as they are (an address's halves are four words each); a short
+        // tail, which addresses never have, is zero-padded into one more word.
+        let (words, tail) = bytes.as_chunks::<8>();
+        for word in words {
+            self.mix(u64::from_le_bytes(*word));
+        }
+        if !tail.is_empty() {
             let mut word = [0u8; 8];
-            word.iter_mut().zip(chunk).for_each(|(w, b)| *w = *b);
-            self.0 = (self.0 ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .rotate_left(23);
+            word.iter_mut().zip(tail).for_each(|(w, b)| *w = *b);
+            self.mix(u64::from_le_bytes(word));
         }
     }
 
@@ -240,6 +253,21 @@ impl std::hash::BuildHasher for AddressHashBuilder {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_address_hasher_reads_whole_words_and_zero_pads_a_tail() {
+        use std::hash::Hasher;
+        let bytes: Vec<u8> = (1..=12).collect();
+        let mut whole = AddressHasher::default();
+        whole.write(&bytes);
+        let mut by_words = AddressHasher::default();
+        by_words.mix(u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8]));
+        by_words.mix(u64::from_le_bytes([9, 10, 11, 12, 0, 0, 0, 0]));
+        assert_eq!(whole.finish(), by_words.finish());
+        let mut other = AddressHasher::default();
+        other.write(&bytes[..11]);
+        assert_ne!(other.finish(), whole.finish());
+    }
 
     proptest! {
         #[test]
