@@ -89,6 +89,9 @@ impl Manager {
     /// engine failures, a frame number that does not follow the head); a bad message is
     /// recorded in the receipt instead.
     pub fn execute_frame(&self, frame: &Frame) -> Result<FrameResult> {
+        // Frames run one at a time. The lock is taken here, on the caller's thread: a worker
+        // that blocked on it could be the one another frame's work waits for.
+        let _one_frame_at_a_time = self.inner.frame_lock.lock();
         // The whole frame runs on a worker: its parallel phases then start without handing
         // work from the caller's thread to the pool (and waking it) at each phase.
         self.inner
@@ -100,13 +103,14 @@ impl Manager {
     /// the calling thread. Used by tests and benchmarks to check and measure the parallel
     /// executor.
     pub fn execute_frame_serial(&self, frame: &Frame) -> Result<FrameResult> {
+        let _one_frame_at_a_time = self.inner.frame_lock.lock();
         self.run_frame(frame, Mode::Serial)
     }
 
+    /// Runs one frame; the caller holds the frame lock.
     fn run_frame(&self, frame: &Frame, mode: Mode) -> Result<FrameResult> {
         let frame_started = Instant::now();
         let inner = &*self.inner;
-        let _one_frame_at_a_time = inner.frame_lock.lock();
         if inner.cancel.is_cancelled() {
             return Err(ManagerError::Cancelled);
         }

@@ -542,3 +542,53 @@ fn every_committed_head_is_published_to_watchers() {
     assert!(manager.execute_frame(&Frame::new(5)).is_err());
     assert!(!heads.has_changed().unwrap());
 }
+
+#[test]
+fn frames_sent_from_several_threads_at_once_commit_one_at_a_time() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    use switchyard_manager::ManagerError;
+
+    const FRAMES: u64 = 24;
+    const CALLERS: u8 = 4;
+    let engines = TestEngines::new();
+    let manager = full_manager(&engines, 2);
+    manager.genesis(0, &rich_genesis(2)).unwrap();
+    let (done, finished) = mpsc::channel();
+    for caller in 0..CALLERS {
+        let (manager, done) = (manager.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut committed = Vec::new();
+            loop {
+                let next = manager.store().head().map_or(1, |h| h.frame_number + 1);
+                if next > FRAMES {
+                    break;
+                }
+                // Enough (malformed) messages that every phase runs on both workers.
+                let mut frame = Frame::new(next);
+                for n in 0..300u16 {
+                    frame = frame.message(NATIVE_TOKEN.0, [caller, n.to_le_bytes()[0], 1]);
+                }
+                match manager.execute_frame(&frame) {
+                    Ok(result) => committed.push(Ok(result.head.frame_number)),
+                    // Another caller committed this number first.
+                    Err(ManagerError::FrameOutOfOrder { .. }) => {}
+                    Err(other) => committed.push(Err(other.to_string())),
+                }
+            }
+            let _ = done.send(committed);
+        });
+    }
+    // Every caller ends: a deadlock between callers fails here instead of hanging the suite.
+    let mut all = Vec::new();
+    for _ in 0..CALLERS {
+        match finished.recv_timeout(Duration::from_secs(300)) {
+            Ok(committed) => all.extend(committed),
+            Err(error) => panic!("a caller did not finish: {error}"),
+        }
+    }
+    let mut all: Vec<u64> = all.into_iter().collect::<Result<_, _>>().unwrap();
+    all.sort_unstable();
+    assert_eq!(all, (1..=FRAMES).collect::<Vec<_>>());
+    assert_eq!(manager.store().head().map(|h| h.frame_number), Some(FRAMES));
+}
