@@ -163,17 +163,17 @@ fn apply_changes(
     result
 }
 
-/// The updates `changes` makes to `entries` (old values looked up on the rayon pool).
-fn updates<'a>(entries: &'a Entries, changes: &'a ChangeSet) -> Vec<Update<'a>> {
+/// The entries `changes` changes: `(address, old value, new value)` for each address whose
+/// value changes, the old values looked up in `entries` on the rayon pool.
+fn changed<'e, 'c>(
+    entries: &'e Entries,
+    changes: &'c ChangeSet,
+) -> impl ParallelIterator<Item = (&'c Address, Option<&'e [u8]>, Option<&'c [u8]>)> {
     let changed: Vec<(&Address, Option<&[u8]>)> = changes.iter().collect();
-    changed
-        .into_par_iter()
-        .map(|(address, new)| Update {
-            address,
-            old: entries.get(address).map(Value::as_slice),
-            new,
-        })
-        .collect()
+    changed.into_par_iter().filter_map(move |(address, new)| {
+        let old = entries.get(address).map(Value::as_slice);
+        (old != new).then_some((address, old, new))
+    })
 }
 
 impl Default for MemoryStore {
@@ -216,14 +216,11 @@ impl Store for MemoryStore {
         let (mut lattice, news) = {
             let base = self.current();
             check_frame_number(base.head.as_ref(), frame_number)?;
-            // The old values out and the new ones in, for the addresses whose value changes;
-            // the new values live in `changes`, not in the entries about to change.
-            let changed: Vec<(&Address, Option<&[u8]>)> = changes.iter().collect();
-            let (olds, news): (Vec<Update<'_>>, Vec<Update<'_>>) = changed
-                .into_par_iter()
-                .filter_map(|(address, new)| {
-                    let old = base.entries.get(address).map(Value::as_slice);
-                    (old != new).then_some((
+            // The old values out now; the new ones, which live in `changes` and not in the
+            // entries about to change, while the entries are written.
+            let (olds, news): (Vec<Update<'_>>, Vec<Update<'_>>) = changed(&base.entries, changes)
+                .map(|(address, old, new)| {
+                    (
                         Update {
                             address,
                             old,
@@ -234,7 +231,7 @@ impl Store for MemoryStore {
                             old: None,
                             new,
                         },
-                    ))
+                    )
                 })
                 .unzip();
             let mut lattice = base.lattice.clone();
@@ -281,7 +278,10 @@ impl Store for MemoryStore {
     fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
         let base = self.current();
         let mut lattice = base.lattice.clone();
-        lattice.apply(&updates(&base.entries, changes));
+        let updates: Vec<Update<'_>> = changed(&base.entries, changes)
+            .map(|(address, old, new)| Update { address, old, new })
+            .collect();
+        lattice.apply(&updates);
         Ok(lattice.root())
     }
 
