@@ -8,10 +8,9 @@ use switchyard_metrics::{Op, Phase, Status};
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
-use switchyard_router::domains::native_account;
-use switchyard_router::fees::AccountRecord;
-use switchyard_router::{Address, ExecutionContext, Severity, StateRead};
-use switchyard_state::{ChangeSet, Head};
+use switchyard_router::fees;
+use switchyard_router::{Address, ExecutionContext, Severity, StateError, StateRead};
+use switchyard_state::{ChangeSet, Head, Overlay};
 
 use super::Frame;
 use super::apply::{Applied, apply_message};
@@ -107,7 +106,8 @@ impl Manager {
         self.run_frame(frame, Mode::Serial)
     }
 
-    /// Runs one frame; the caller holds the frame lock.
+    /// Runs one frame; the caller holds the frame lock. A parallel frame runs on the manager's
+    /// pool (see [`Manager::execute_frame`]), so its parallel loops use the pool's workers.
     fn run_frame(&self, frame: &Frame, mode: Mode) -> Result<FrameResult> {
         let frame_started = Instant::now();
         let inner = &*self.inner;
@@ -162,12 +162,10 @@ impl Manager {
         };
         let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
         let ((mut slots, footprints), hashes): (PreparedFrame, Vec<[u8; 32]>) = match mode {
-            Mode::Parallel => inner.pool.install(|| {
-                rayon::join(
-                    || frame.messages.par_iter().map(prepare).unzip(),
-                    || frame.messages.par_iter().map(hash).collect(),
-                )
-            }),
+            Mode::Parallel => rayon::join(
+                || frame.messages.par_iter().map(prepare).unzip(),
+                || frame.messages.par_iter().map(hash).collect(),
+            ),
             Mode::Serial => (
                 frame.messages.iter().map(prepare).unzip(),
                 frame.messages.iter().map(hash).collect(),
@@ -182,10 +180,10 @@ impl Manager {
         };
         let batch = verification_batch(frame.messages.len());
         // Signatures are batch-verified over fixed chunks of messages in frame order (the
-        // same chunks whatever the thread count, see `verification_batch`); a chunk whose batch fails is verified one
-        // signature at a time to find the bad ones. Each chunk reads its signer keys and signed
-        // bytes just before verifying them, while they are in cache. Returns a verdict per
-        // message.
+        // same chunks whatever the thread count, see `verification_batch`); a chunk whose batch
+        // fails is verified one signature at a time to find the bad ones. Each chunk reads its
+        // signer keys and signed bytes just before verifying them, while they are in cache.
+        // Returns a verdict per message.
         let validate = |slots: &[Slot]| -> Vec<Option<ManagerError>> {
             let checks: Vec<Result<Vec<SignatureCheck>>> = slots
                 .iter()
@@ -234,12 +232,10 @@ impl Manager {
                 };
                 (verdicts, graph)
             } else {
-                inner.pool.install(|| {
-                    rayon::join(
-                        || slots.par_chunks(batch).map(validate).collect(),
-                        build_graph,
-                    )
-                })
+                rayon::join(
+                    || slots.par_chunks(batch).map(validate).collect(),
+                    build_graph,
+                )
             };
         for (slot, verdict) in slots.iter_mut().zip(verdicts.into_iter().flatten()) {
             if let Some(error) = verdict {
@@ -309,15 +305,13 @@ impl Manager {
                 .map(outcome)
                 .collect()
         } else {
-            inner.pool.install(|| {
-                slots
-                    .into_par_iter()
-                    .zip(results)
-                    .zip(&hashes)
-                    .enumerate()
-                    .map(outcome)
-                    .collect()
-            })
+            slots
+                .into_par_iter()
+                .zip(results)
+                .zip(&hashes)
+                .enumerate()
+                .map(outcome)
+                .collect()
         };
         let outcomes: Vec<Built> = outcomes.into_iter().collect::<Result<_>>()?;
         let total_fees = outcomes
@@ -326,7 +320,8 @@ impl Manager {
             .ok_or(ManagerError::FeeTotalOverflow)?;
         // The receipt is decided: count its messages. The request metrics are shared counters,
         // recorded on one thread (the workers that built the outcomes would contend for their
-        // cache lines) while the other workers gather the frame's changes.
+        // cache lines) while the other workers gather the frame's changes. (On the pool: the
+        // serial reference runs on the caller's thread.)
         let record_all = || {
             for built in &outcomes {
                 self.record(built);
@@ -627,38 +622,50 @@ impl Visibility {
     }
 }
 
-/// The frame's change set with its fees credited to the recipient's native account, on top of
-/// the frame's own write of that account if any (`changes` are the frame's writes in address
-/// order, one per address).
+/// The frame's change set with its fees credited to the recipient's native account (by
+/// [`fees::credit`], the one crediting rule), on top of the frame's own write of that account
+/// if any. `writes` are the frame's writes in address order, one per address.
 fn credit_fees(
-    mut changes: Vec<(Address, Option<Vec<u8>>)>,
+    mut writes: Vec<(Address, Option<Vec<u8>>)>,
     committed: &dyn StateRead,
     recipient: &[u8; 32],
     total: u128,
 ) -> Result<ChangeSet> {
-    if total > 0 {
-        let address = native_account(*recipient);
-        let at = changes.binary_search_by(|(a, _)| a.cmp(&address));
-        let current = match at.ok().and_then(|at| changes.get(at)) {
-            Some((_, Some(bytes))) => AccountRecord::decode(bytes)?,
-            Some((_, None)) => AccountRecord::default(),
-            None => AccountRecord::load(committed, &address)?,
+    let credit = {
+        let frame = FrameWrites {
+            writes: &writes,
+            committed,
         };
-        let balance = current
-            .balance
-            .checked_add(total)
-            .ok_or(switchyard_router::fees::FeeError::RecipientOverflow { fee: total })?;
-        let credited = Some(AccountRecord { balance, ..current }.encode());
-        match at {
+        let mut overlay = Overlay::new(&frame);
+        fees::credit(&mut overlay, recipient, total)?;
+        overlay.into_changes()
+    };
+    for (address, value) in credit {
+        match writes.binary_search_by(|(a, _)| a.cmp(&address)) {
             Ok(at) => {
-                if let Some(entry) = changes.get_mut(at) {
-                    entry.1 = credited;
+                if let Some(entry) = writes.get_mut(at) {
+                    entry.1 = value;
                 }
             }
-            Err(at) => changes.insert(at, (address, credited)),
+            Err(at) => writes.insert(at, (address, value)),
         }
     }
-    Ok(ChangeSet::from_sorted(changes))
+    Ok(ChangeSet::from_sorted(writes))
+}
+
+/// A frame's writes in address order over the committed state, read as one state.
+struct FrameWrites<'a> {
+    writes: &'a [(Address, Option<Vec<u8>>)],
+    committed: &'a dyn StateRead,
+}
+
+impl StateRead for FrameWrites<'_> {
+    fn get(&self, address: &Address) -> std::result::Result<Option<Vec<u8>>, StateError> {
+        match self.writes.binary_search_by(|(a, _)| a.cmp(address)) {
+            Ok(at) => Ok(self.writes.get(at).and_then(|(_, value)| value.clone())),
+            Err(_) => self.committed.get(address),
+        }
+    }
 }
 
 /// The metrics status of a refused message.

@@ -7,10 +7,11 @@
 //! graph has O(total access-set size) edges.
 //!
 //! Addresses are tracked by a 64-bit fingerprint (a [`Footprint`] per message), in a table of
-//! 24-byte slots: a frame touches tens of thousands of addresses, and a table of full addresses
-//! (or of pointers to them) no longer fits in cache, which made every lookup a memory access. Two addresses with the same
-//! fingerprint are treated as one: at worst a false conflict, which runs two messages in frame
-//! order that could have run in parallel. Never the reverse, so the result stays the serial one.
+//! 24-byte slots: a frame touches tens of thousands of addresses, and a table of full
+//! addresses (or of pointers to them) no longer fits in cache, which made every lookup a
+//! memory access. Two addresses with the same fingerprint are treated as one: at worst a false
+//! conflict, which runs two messages in frame order that could have run in parallel. Never the
+//! reverse, so the result stays the serial one.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
