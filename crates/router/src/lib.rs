@@ -7,7 +7,11 @@
 //! - [`RouteTable`]: resolves the engine for a target domain, by base domain or through the
 //!   instance's [`MetadataRecord`] in state. One resolver serves every entry point.
 //! - [`auth`] and [`fees`]: signature checks and the native-token fee and nonce settlement that
-//!   every signed operation goes through, whichever engine it targets.
+//!   every signed operation goes through, whichever engine it targets, and the crediting of a
+//!   frame's fees to its recipient.
+//! - [`AddressSet`] (what an [`AccessSet`] holds) and the [`SortedMap`] under it: ordered
+//!   collections kept as a sorted vector while small, since most hold a message's handful of
+//!   addresses; `switchyard-state`'s change sets use the same map.
 //!
 //! An engine crate depends on `switchyard-proto` and this crate only.
 //!
