@@ -123,21 +123,21 @@ impl Lattice {
 
     /// The lattice of a state given as its entries, in any order.
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = (&'a Address, &'a [u8])>) -> Self {
-        let mut lattice = Self::new();
+        let (mut lattice, mut scratch) = (Self::new(), [0; Self::BYTES]);
         for (address, value) in entries {
-            lattice.insert(address, value);
+            lattice.mix(&mut scratch, address, value, u16::wrapping_add);
         }
         lattice
     }
 
     /// Adds the entry `(address, value)`.
     pub fn insert(&mut self, address: &Address, value: &[u8]) {
-        self.mix(address, value, u16::wrapping_add);
+        self.mix(&mut [0; Self::BYTES], address, value, u16::wrapping_add);
     }
 
     /// Removes the entry `(address, value)`, which must have been added.
     pub fn remove(&mut self, address: &Address, value: &[u8]) {
-        self.mix(address, value, u16::wrapping_sub);
+        self.mix(&mut [0; Self::BYTES], address, value, u16::wrapping_sub);
     }
 
     /// Adds every lane of `other` (the union of two disjoint states).
@@ -185,34 +185,40 @@ impl Lattice {
         Ok(lattice)
     }
 
-    /// Applies one address's change.
-    pub(crate) fn update(&mut self, update: &Update<'_>) {
+    /// Applies one address's change; `scratch` receives the entry vectors on their way in.
+    fn update(&mut self, scratch: &mut [u8; Self::BYTES], update: &Update<'_>) {
         if update.old == update.new {
             return;
         }
         if let Some(old) = update.old {
-            self.remove(update.address, old);
+            self.mix(scratch, update.address, old, u16::wrapping_sub);
         }
         if let Some(new) = update.new {
-            self.insert(update.address, new);
+            self.mix(scratch, update.address, new, u16::wrapping_add);
         }
     }
 
     /// Applies a frame's changes, hashing on the rayon pool when there are many.
     pub(crate) fn apply(&mut self, updates: &[Update<'_>]) {
         if updates.len() < PARALLEL_THRESHOLD {
+            let mut scratch = [0; Self::BYTES];
             for update in updates {
-                self.update(update);
+                self.update(&mut scratch, update);
             }
             return;
         }
+        // Each worker sums into its own lattice, expanding entries into its own buffer.
         let delta = updates
             .par_iter()
             .with_min_len(PARALLEL_THRESHOLD / 2)
-            .fold(Lattice::new, |mut sum, update| {
-                sum.update(update);
-                sum
-            })
+            .fold(
+                || (Lattice::new(), Box::new([0; Self::BYTES])),
+                |(mut sum, mut scratch), update| {
+                    sum.update(&mut scratch, update);
+                    (sum, scratch)
+                },
+            )
+            .map(|(sum, _)| sum)
             .reduce(Lattice::new, |mut sum, part| {
                 sum.add(&part);
                 sum
@@ -220,13 +226,20 @@ impl Lattice {
         self.add(&delta);
     }
 
-    fn mix(&mut self, address: &Address, value: &[u8], op: impl Fn(u16, u16) -> u16) {
-        let mut bytes = [0u8; Self::BYTES];
+    /// Adds (`op` = wrapping add) or subtracts the vector of `(address, value)`, expanded into
+    /// `scratch`: a buffer the caller reuses, since the expansion overwrites all of it.
+    fn mix(
+        &mut self,
+        scratch: &mut [u8; Self::BYTES],
+        address: &Address,
+        value: &[u8],
+        op: impl Fn(u16, u16) -> u16,
+    ) {
         let mut hasher = blake3::Hasher::new_keyed(&ENTRY_KEY);
         hasher.update(&address.to_bytes());
         hasher.update(value);
-        hasher.finalize_xof().fill(&mut bytes);
-        let (chunks, _) = bytes.as_chunks::<2>();
+        hasher.finalize_xof().fill(scratch);
+        let (chunks, _) = scratch.as_chunks::<2>();
         for (lane, chunk) in self.lanes.iter_mut().zip(chunks) {
             *lane = op(*lane, u16::from_le_bytes(*chunk));
         }
@@ -275,8 +288,8 @@ mod tests {
         let mut parallel = Lattice::new();
         parallel.apply(&updates);
         let mut serial = Lattice::new();
-        for update in &updates {
-            serial.update(update);
+        for (address, value) in addresses.iter().zip(&values) {
+            serial.insert(address, value);
         }
         assert_eq!(parallel, serial);
         assert_eq!(
