@@ -32,6 +32,7 @@
 mod any;
 mod canonical;
 mod error;
+mod receipt;
 mod schema;
 mod signing;
 mod tag;

@@ -5,7 +5,6 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use rayon::prelude::*;
 use switchyard_metrics::{Op, Phase, Status};
-use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::fees;
@@ -59,15 +58,18 @@ enum Mode {
     Serial,
 }
 
-/// A message's receipt entry, the fee it paid, and what the request metrics record of it.
-struct Built {
-    outcome: MessageOutcome,
+/// The fee a message paid and what the request metrics record of it (its receipt entry is
+/// kept apart, to go into the receipt without a copy).
+struct Tally {
     fee: u128,
     status: Status,
     seconds: f64,
     /// The engine of its first request (`"none"` when it was refused before routing).
     engine: &'static str,
 }
+
+/// Outcomes encoded per piece of this many, in parallel, for the receipt.
+const OUTCOMES_PER_PIECE: usize = 512;
 
 /// One message after preparation: ready to run, or refused with no effect.
 type Slot = std::result::Result<Prepared, Refused>;
@@ -296,14 +298,14 @@ impl Manager {
         // decoded form is freed right there, while it is in cache.
         let outcome =
             |(index, ((slot, result), hash)): Finished<'_>| self.outcome(index, slot, result, hash);
-        let outcomes: Vec<Result<Built>> = if sequential {
+        let (outcomes, tallies): (Vec<MessageOutcome>, Vec<Result<Tally>>) = if sequential {
             slots
                 .into_iter()
                 .zip(results)
                 .zip(&hashes)
                 .enumerate()
                 .map(outcome)
-                .collect()
+                .unzip()
         } else {
             slots
                 .into_par_iter()
@@ -311,31 +313,47 @@ impl Manager {
                 .zip(&hashes)
                 .enumerate()
                 .map(outcome)
-                .collect()
+                .unzip()
         };
-        let outcomes: Vec<Built> = outcomes.into_iter().collect::<Result<_>>()?;
-        let total_fees = outcomes
+        let tallies: Vec<Tally> = tallies.into_iter().collect::<Result<_>>()?;
+        let total_fees = tallies
             .iter()
-            .try_fold(0u128, |sum, built| sum.checked_add(built.fee))
+            .try_fold(0u128, |sum, tally| sum.checked_add(tally.fee))
             .ok_or(ManagerError::FeeTotalOverflow)?;
         // The receipt is decided: count its messages. The request metrics are shared counters,
         // recorded on one thread (the workers that built the outcomes would contend for their
-        // cache lines) while the other workers gather the frame's changes. (On the pool: the
+        // cache lines) while the other workers gather the frame's changes and encode the
+        // outcomes for the receipt, which only waits for the state root. (On the pool: the
         // serial reference runs on the caller's thread.)
         let record_all = || {
-            for built in &outcomes {
-                self.record(built);
+            for tally in &tallies {
+                self.record(tally);
             }
         };
-        let ((), changes) = inner
-            .pool
-            .install(|| rayon::join(record_all, || pending.into_changes()));
+        let encode = |piece: &[MessageOutcome]| {
+            let mut bytes = Vec::new();
+            for outcome in piece {
+                FrameReceipt::encode_outcome(outcome, &mut bytes);
+            }
+            bytes
+        };
+        let encode_all = || -> Vec<Vec<u8>> {
+            match sequential {
+                true => outcomes.chunks(OUTCOMES_PER_PIECE).map(encode).collect(),
+                false => outcomes.par_chunks(OUTCOMES_PER_PIECE).map(encode).collect(),
+            }
+        };
+        let ((), (changes, encoded_outcomes)) = inner.pool.install(|| {
+            rayon::join(record_all, || {
+                rayon::join(|| pending.into_changes(), encode_all)
+            })
+        });
         let changes = credit_fees(changes, snapshot.as_ref(), &frame.fee_recipient, total_fees)?;
-        receipt.outcomes = outcomes.into_iter().map(|built| built.outcome).collect();
         receipt.total_fees = Some(total_fees.into());
         // Nothing reads the snapshot any more: letting it go lets the store commit in place.
         drop(snapshot);
-        let head = self.commit_with_retry(frame.number, &changes, &mut receipt)?;
+        let head = self.commit_with_retry(frame.number, &changes, &mut receipt, &encoded_outcomes)?;
+        receipt.outcomes = outcomes;
         timer.end(Phase::Commit);
         inner.metrics.set_frame_height(head.frame_number);
         inner.head_tx.send_replace(Some(head));
@@ -397,21 +415,34 @@ impl Manager {
         results.into_iter().map(Mutex::into_inner).collect()
     }
 
-    /// The receipt entry of one message and the fee it paid; an error when the message failed
-    /// for a reason that is not its own, which stops the frame.
+    /// The receipt entry of one message, and the fee it paid or an error when the message
+    /// failed for a reason that is not its own, which stops the frame (its entry is then
+    /// incomplete, and never used).
     fn outcome(
         &self,
         index: usize,
         slot: Slot,
         result: Option<Result<Applied>>,
         hash: &[u8; 32],
-    ) -> Result<Built> {
+    ) -> (MessageOutcome, Result<Tally>) {
         let mut outcome = MessageOutcome {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             message_hash: hash.to_vec(),
             ..Default::default()
         };
-        match (&slot, result) {
+        let tally = self.fill_outcome(&mut outcome, index, &slot, result);
+        (outcome, tally)
+    }
+
+    /// Fills in how one message ended; see [`Manager::outcome`].
+    fn fill_outcome(
+        &self,
+        outcome: &mut MessageOutcome,
+        index: usize,
+        slot: &Slot,
+        result: Option<Result<Applied>>,
+    ) -> Result<Tally> {
+        match (slot, result) {
             (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
                 // Not the message's fault (e.g. the store failed while routing): the frame
                 // cannot be decided, so it is not committed, and the manager stops.
@@ -424,8 +455,7 @@ impl Manager {
             (Err(refused), _) => {
                 outcome.set_status(refused.status);
                 outcome.reason = refused.error.to_string();
-                Ok(Built {
-                    outcome,
+                Ok(Tally {
                     fee: 0,
                     status: refusal_status(refused),
                     seconds: 0.0,
@@ -446,8 +476,7 @@ impl Manager {
                 } else {
                     Status::Rejected
                 };
-                Ok(Built {
-                    outcome,
+                Ok(Tally {
                     fee: applied.fee,
                     status,
                     seconds: applied.seconds,
@@ -463,22 +492,25 @@ impl Manager {
 
     /// Records one message of a frame in the request metrics (`op="apply"`); a refused
     /// message was never applied and counts with a zero duration.
-    fn record(&self, built: &Built) {
+    fn record(&self, tally: &Tally) {
         self.inner
             .metrics
-            .record_request(built.engine, Op::Apply, built.status, built.seconds);
+            .record_request(tally.engine, Op::Apply, tally.status, tally.seconds);
     }
 
+    /// Commits the frame's changes with its receipt: `receipt` without its outcomes, which
+    /// come already encoded (see [`FrameReceipt::encode_outcome`]). Sets the receipt's root.
     fn commit_with_retry(
         &self,
         number: u64,
         changes: &ChangeSet,
         receipt: &mut FrameReceipt,
+        encoded_outcomes: &[Vec<u8>],
     ) -> Result<Head> {
         self.inner.retry.run(&self.inner.cancel, || {
             let mut build = |root: &switchyard_state::StateRoot| {
                 receipt.state_root = root.0.to_vec();
-                receipt.to_canonical_bytes()
+                receipt.to_canonical_bytes_with_outcomes(encoded_outcomes)
             };
             // On the manager's pool, so that the store's parallel hashing uses the configured
             // number of threads.
