@@ -43,6 +43,12 @@ macro_rules! tagged_messages {
             }
         }
 
+        /// Every top-level message kind: its tag and its name in `proto/`.
+        pub(crate) const TAGGED: &[(TypeTag, &str)] = &[
+            (TypeTag(0x0312), "MessageBundle"),
+            $((TypeTag($tag), stringify!($variant)),)*
+        ];
+
         /// The name of the message kind a tag stands for, or `None` for an unknown tag.
         pub(crate) fn tag_name(tag: TypeTag) -> Option<&'static str> {
             match tag.0 {

@@ -86,7 +86,7 @@ pub trait CanonicalMessage: Message + Default + Sized {
 /// Decodes the protobuf body of a message whose tag and size were already checked (steps 3 to 7
 /// of the module docs).
 pub(crate) fn decode_body<M: CanonicalMessage>(body: &[u8], limits: &Limits) -> Result<M> {
-    crate::schema::check_wire(M::NAME, body, limits.max_nesting_depth)?;
+    crate::schema::check_wire(M::TAG, body, limits.max_nesting_depth)?;
     if M::TAG == <v1::MessageBundle as CanonicalMessage>::TAG {
         // Field 1 of MessageBundle is `repeated MessageRequest requests`.
         let count = crate::schema::count_field(body, 1);

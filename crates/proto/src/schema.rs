@@ -48,7 +48,8 @@ use prost::Message;
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FileDescriptorSet};
 
-use crate::{DecodeError, Result};
+use crate::any::TAGGED;
+use crate::{DecodeError, Result, TypeTag};
 
 /// The package whose messages are looked up by their short name.
 const PACKAGE: &str = "switchyard.v1";
@@ -62,12 +63,12 @@ const WIRE_FIXED32: u8 = 5;
 /// The embedded schema, decoded on first use; `Err` holds why it could not be.
 static SCHEMA: OnceLock<std::result::Result<Schema, String>> = OnceLock::new();
 
-/// Walks the protobuf wire format of `body`, an encoded `message` (a message name of package
-/// `switchyard.v1`, such as `"Transaction"`), and reports the first rule it breaks (see the
-/// module docs). `max_depth` is the deepest nesting of messages allowed, the top level being 0.
-pub(crate) fn check_wire(message: &'static str, body: &[u8], max_depth: usize) -> Result<()> {
+/// Walks the protobuf wire format of `body`, an encoded top-level message of kind `tag`, and
+/// reports the first rule it breaks (see the module docs). `max_depth` is the deepest nesting
+/// of messages allowed, the top level being 0.
+pub(crate) fn check_wire(tag: TypeTag, body: &[u8], max_depth: usize) -> Result<()> {
     let schema = schema()?;
-    let index = schema.lookup(message)?;
+    let index = schema.top_level(tag)?;
     Walker { schema, max_depth }.walk(index, body, 0, 0)
 }
 
@@ -114,6 +115,9 @@ struct Schema {
     messages: Vec<MessageSchema>,
     /// `(name without the package, index)` for the messages of [`PACKAGE`], sorted by name.
     by_name: Vec<(String, usize)>,
+    /// `(tag, index)` for the top-level messages ([`TAGGED`]) that the schema has, sorted by
+    /// tag: decoding finds its message by comparing integers, not names.
+    by_tag: Vec<(TypeTag, usize)>,
 }
 
 /// One message: its name and its fields sorted by number.
@@ -221,7 +225,29 @@ impl Schema {
             .map(|(i, (_, short))| (short.clone(), i))
             .collect();
         by_name.sort_unstable();
-        Ok(Schema { messages, by_name })
+        let mut schema = Schema {
+            messages,
+            by_name,
+            by_tag: Vec::new(),
+        };
+        schema.by_tag = TAGGED
+            .iter()
+            .filter_map(|(tag, name)| schema.lookup(name).ok().map(|index| (*tag, index)))
+            .collect();
+        schema.by_tag.sort_unstable();
+        Ok(schema)
+    }
+
+    /// The index of the top-level message of kind `tag`.
+    fn top_level(&self, tag: TypeTag) -> Result<usize> {
+        self.by_tag
+            .binary_search_by_key(&tag, |(t, _)| *t)
+            .ok()
+            .and_then(|i| self.by_tag.get(i))
+            .map(|(_, index)| *index)
+            .ok_or_else(|| DecodeError::Schema {
+                reason: format!("no message of package {PACKAGE} has tag {tag}"),
+            })
     }
 
     /// The index of message `name` of [`PACKAGE`].
@@ -631,6 +657,14 @@ mod tests {
         assert!(bundle.fields[0].repeated);
         let request = schema.lookup("MessageRequest").unwrap();
         assert_eq!(bundle.fields[0].kind, Kind::Message(request));
+        // Every top-level kind is found by its tag, as the message of its name.
+        for (tag, name) in TAGGED {
+            assert_eq!(schema.top_level(*tag).unwrap(), schema.lookup(name).unwrap(), "{name}");
+        }
+        assert!(matches!(
+            schema.top_level(TypeTag(0xffff)),
+            Err(DecodeError::Schema { .. })
+        ));
     }
 
     #[test]
