@@ -270,7 +270,7 @@ impl Manager {
         target: &[u8],
         message: &[u8],
         state: &dyn StateRead,
-    ) -> Result<Prepared> {
+    ) -> Result<Prepared<'_>> {
         if self.inner.cancel.is_cancelled() {
             return Err(ManagerError::Cancelled);
         }
@@ -288,7 +288,7 @@ impl Manager {
     fn check(
         &self,
         ctx: &ExecutionContext,
-        prepared: &Prepared,
+        prepared: &Prepared<'_>,
         state: &dyn StateRead,
     ) -> Result<()> {
         for routed in &prepared.requests {
@@ -310,7 +310,7 @@ impl Manager {
         frame_number: u64,
         target: &[u8],
         message: &[u8],
-        then: impl FnOnce(&ExecutionContext, &Prepared, &dyn StateRead) -> Result<T>,
+        then: impl FnOnce(&ExecutionContext, &Prepared<'_>, &dyn StateRead) -> Result<T>,
     ) -> Result<T> {
         let started = Instant::now();
         let mut engine = "none";

@@ -36,7 +36,7 @@ pub(crate) struct Applied {
 /// (`Temporary` or `Critical` severity); the message's own failures are in [`Applied`].
 pub(crate) fn apply_message(
     ctx: &ExecutionContext,
-    prepared: &Prepared,
+    prepared: &Prepared<'_>,
     base: &dyn StateRead,
 ) -> Result<Applied, ManagerError> {
     let mut overlay = Overlay::with_access(base, &prepared.access);
@@ -81,7 +81,7 @@ pub(crate) fn apply_message(
 /// Returns the fees settled and, on a refusal, how many requests settled before it and why.
 fn settle_all(
     overlay: &mut Overlay<'_>,
-    prepared: &Prepared,
+    prepared: &Prepared<'_>,
 ) -> (u128, Option<(usize, ManagerError)>) {
     let mut fee: u128 = 0;
     for (position, routed) in prepared.requests.iter().enumerate() {

@@ -72,13 +72,13 @@ struct Tally {
 const OUTCOMES_PER_PIECE: usize = 512;
 
 /// One message after preparation: ready to run, or refused with no effect.
-type Slot = std::result::Result<Prepared, Refused>;
+type Slot<'r> = std::result::Result<Prepared<'r>, Refused>;
 
 /// The prepared messages of a frame and their graph footprints (`None` for refused ones).
-type PreparedFrame = (Vec<Slot>, Vec<Option<Footprint>>);
+type PreparedFrame<'r> = (Vec<Slot<'r>>, Vec<Option<Footprint>>);
 
 /// A message at the end of execution: its position, its slot, its result and its hash.
-type Finished<'a> = (usize, ((Slot, Option<Result<Applied>>), &'a [u8; 32]));
+type Finished<'a, 'r> = (usize, ((Slot<'r>, Option<Result<Applied>>), &'a [u8; 32]));
 
 impl Manager {
     /// Executes a frame: decode, route, validate (signatures batch-verified in parallel),
@@ -297,7 +297,7 @@ impl Manager {
         // Outcomes are built in parallel; the first failure in frame order wins. Each message's
         // decoded form is freed right there, while it is in cache.
         let outcome =
-            |(index, ((slot, result), hash)): Finished<'_>| self.outcome(index, slot, result, hash);
+            |(index, ((slot, result), hash)): Finished<'_, '_>| self.outcome(index, slot, result, hash);
         let (outcomes, tallies): (Vec<MessageOutcome>, Vec<Result<Tally>>) = if sequential {
             slots
                 .into_iter()
@@ -559,7 +559,7 @@ impl<'a> PhaseTimer<'a> {
 struct Shared<'a> {
     manager: &'a Manager,
     ctx: &'a ExecutionContext,
-    slots: &'a [Slot],
+    slots: &'a [Slot<'a>],
     pending: &'a PendingState,
     graph: &'a schedule::Graph,
     waits: &'a [std::sync::atomic::AtomicUsize],
