@@ -659,7 +659,11 @@ mod tests {
         assert_eq!(bundle.fields[0].kind, Kind::Message(request));
         // Every top-level kind is found by its tag, as the message of its name.
         for (tag, name) in TAGGED {
-            assert_eq!(schema.top_level(*tag).unwrap(), schema.lookup(name).unwrap(), "{name}");
+            assert_eq!(
+                schema.top_level(*tag).unwrap(),
+                schema.lookup(name).unwrap(),
+                "{name}"
+            );
         }
         assert!(matches!(
             schema.top_level(TypeTag(0xffff)),

@@ -26,16 +26,52 @@ impl MetadataRecord {
 
     /// Decodes a stored record; a record shorter than a domain is corrupt.
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
-        let (Some(type_domain), Some(payload)) = (bytes.first_chunk::<32>(), bytes.get(32..))
-        else {
-            return Err(StateError::Corrupt {
+        Ok(Self {
+            type_domain: Self::type_domain_of(bytes)?,
+            payload: bytes.get(32..).unwrap_or_default().to_vec(),
+        })
+    }
+
+    /// The type domain of a stored record, without copying its payload (what routing reads
+    /// for every request sent to an instance); a record shorter than a domain is corrupt.
+    pub fn type_domain_of(bytes: &[u8]) -> Result<Domain, StateError> {
+        bytes
+            .first_chunk::<32>()
+            .map(|type_domain| Domain(*type_domain))
+            .ok_or_else(|| StateError::Corrupt {
                 what: "metadata record",
                 reason: format!("{} bytes", bytes.len()),
-            });
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_gives_its_type_domain_and_a_short_one_is_corrupt() {
+        let record = MetadataRecord {
+            type_domain: Domain([5; 32]),
+            payload: b"config".to_vec(),
         };
-        Ok(Self {
-            type_domain: Domain(*type_domain),
-            payload: payload.to_vec(),
-        })
+        let bytes = record.encode();
+        assert_eq!(MetadataRecord::type_domain_of(&bytes), Ok(Domain([5; 32])));
+        assert_eq!(MetadataRecord::decode(&bytes), Ok(record));
+        for short in [&bytes[..31], &[][..]] {
+            let corrupt = |r: Result<_, StateError>| {
+                matches!(
+                    r,
+                    Err(StateError::Corrupt {
+                        what: "metadata record",
+                        ..
+                    })
+                )
+            };
+            assert!(corrupt(MetadataRecord::type_domain_of(short)));
+            assert!(corrupt(
+                MetadataRecord::decode(short).map(|r| r.type_domain)
+            ));
+        }
     }
 }

@@ -92,14 +92,15 @@ impl RouteTable {
                 source,
             })?
             .ok_or(RouteError::NoEngine { domain: *target })?;
-        let record = MetadataRecord::decode(&record).map_err(|source| RouteError::State {
-            domain: *target,
-            source,
-        })?;
-        self.base_engine(&record.type_domain)
+        let type_domain =
+            MetadataRecord::type_domain_of(&record).map_err(|source| RouteError::State {
+                domain: *target,
+                source,
+            })?;
+        self.base_engine(&type_domain)
             .ok_or(RouteError::UnknownTypeDomain {
                 domain: *target,
-                type_domain: record.type_domain,
+                type_domain,
             })
     }
 

@@ -296,8 +296,9 @@ impl Manager {
         };
         // Outcomes are built in parallel; the first failure in frame order wins. Each message's
         // decoded form is freed right there, while it is in cache.
-        let outcome =
-            |(index, ((slot, result), hash)): Finished<'_, '_>| self.outcome(index, slot, result, hash);
+        let outcome = |(index, ((slot, result), hash)): Finished<'_, '_>| {
+            self.outcome(index, slot, result, hash)
+        };
         let (outcomes, tallies): (Vec<MessageOutcome>, Vec<Result<Tally>>) = if sequential {
             slots
                 .into_iter()
@@ -340,7 +341,10 @@ impl Manager {
         let encode_all = || -> Vec<Vec<u8>> {
             match sequential {
                 true => outcomes.chunks(OUTCOMES_PER_PIECE).map(encode).collect(),
-                false => outcomes.par_chunks(OUTCOMES_PER_PIECE).map(encode).collect(),
+                false => outcomes
+                    .par_chunks(OUTCOMES_PER_PIECE)
+                    .map(encode)
+                    .collect(),
             }
         };
         let ((), (changes, encoded_outcomes)) = inner.pool.install(|| {
@@ -352,7 +356,8 @@ impl Manager {
         receipt.total_fees = Some(total_fees.into());
         // Nothing reads the snapshot any more: letting it go lets the store commit in place.
         drop(snapshot);
-        let head = self.commit_with_retry(frame.number, &changes, &mut receipt, &encoded_outcomes)?;
+        let head =
+            self.commit_with_retry(frame.number, &changes, &mut receipt, &encoded_outcomes)?;
         receipt.outcomes = outcomes;
         timer.end(Phase::Commit);
         inner.metrics.set_frame_height(head.frame_number);
