@@ -1,5 +1,6 @@
 //! The frame executor: runs the pipeline of `frame/mod.rs` and commits.
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -70,6 +71,9 @@ struct Tally {
 
 /// Outcomes encoded per piece of this many, in parallel, for the receipt.
 const OUTCOMES_PER_PIECE: usize = 512;
+
+/// Messages hashed per piece of the validation phase's filler work (about 50 µs).
+const HASHES_PER_PIECE: usize = 256;
 
 /// One message after preparation: ready to run, or refused with no effect.
 type Slot<'r> = std::result::Result<Prepared<'r>, Refused>;
@@ -162,16 +166,9 @@ impl Manager {
             };
             (slot, footprint)
         };
-        let hash = |(_, bytes): &(Vec<u8>, Vec<u8>)| *blake3::hash(bytes).as_bytes();
-        let ((mut slots, footprints), hashes): (PreparedFrame, Vec<[u8; 32]>) = match mode {
-            Mode::Parallel => rayon::join(
-                || frame.messages.par_iter().map(prepare).unzip(),
-                || frame.messages.par_iter().map(hash).collect(),
-            ),
-            Mode::Serial => (
-                frame.messages.iter().map(prepare).unzip(),
-                frame.messages.iter().map(hash).collect(),
-            ),
+        let (mut slots, footprints): PreparedFrame = match mode {
+            Mode::Parallel => frame.messages.par_iter().map(prepare).unzip(),
+            Mode::Serial => frame.messages.iter().map(prepare).unzip(),
         };
         timer.end(Phase::Decode);
 
@@ -216,30 +213,60 @@ impl Manager {
                 })
                 .collect()
         };
-        // The dependency graph needs only the access sets, so it is built while the other
-        // workers validate; a message refused by validation simply runs as a no-op in it.
-        let build_graph = || {
-            let started = Instant::now();
-            (
-                schedule::build(&footprints),
-                started.elapsed().as_secs_f64(),
-            )
-        };
-        let (verdicts, (graph, schedule_seconds)): (Vec<Vec<Option<ManagerError>>>, _) =
-            if sequential {
-                let verdicts = slots.chunks(batch).map(validate).collect();
+        // The phase's jobs, claimed in this order by whichever worker is free (see
+        // `claim::run`): the dependency graph (it needs only the access sets; a message refused
+        // by validation simply runs as a no-op in it), the verification chunks, then the
+        // message hashes for the receipt in small pieces. The pieces come last on purpose: a
+        // worker that finds no chunk left hashes instead of waiting while the others finish
+        // their last (large) batch.
+        let chunks: Vec<&[Slot<'_>]> = slots.chunks(batch).collect();
+        let pieces: Vec<&[(Vec<u8>, Vec<u8>)]> = frame.messages.chunks(HASHES_PER_PIECE).collect();
+        let graph_slot = OnceLock::new();
+        let verdict_slots: Vec<OnceLock<Vec<Option<ManagerError>>>> =
+            chunks.iter().map(|_| OnceLock::new()).collect();
+        let hash_slots: Vec<OnceLock<Vec<[u8; 32]>>> =
+            pieces.iter().map(|_| OnceLock::new()).collect();
+        let job = |index: usize| match index.checked_sub(1) {
+            None => {
+                let started = Instant::now();
                 let graph = match serial {
-                    true => (schedule::Graph::default(), 0.0),
-                    false => build_graph(),
+                    true => schedule::Graph::default(),
+                    false => schedule::build(&footprints),
                 };
-                (verdicts, graph)
-            } else {
-                rayon::join(
-                    || slots.par_chunks(batch).map(validate).collect(),
-                    build_graph,
-                )
-            };
-        for (slot, verdict) in slots.iter_mut().zip(verdicts.into_iter().flatten()) {
+                let _ = graph_slot.set((graph, started.elapsed().as_secs_f64()));
+            }
+            Some(chunk) if chunk < chunks.len() => {
+                if let (Some(slots), Some(verdicts)) = (chunks.get(chunk), verdict_slots.get(chunk))
+                {
+                    let _ = verdicts.set(validate(slots));
+                }
+            }
+            Some(later) => {
+                let piece = later - chunks.len();
+                if let (Some(messages), Some(hashes)) = (pieces.get(piece), hash_slots.get(piece)) {
+                    let _ = hashes.set(
+                        messages
+                            .iter()
+                            .map(|(_, bytes)| *blake3::hash(bytes).as_bytes())
+                            .collect(),
+                    );
+                }
+            }
+        };
+        let workers = match sequential {
+            true => 1,
+            false => inner.pool.current_num_threads(),
+        };
+        super::claim::run(1 + chunks.len() + pieces.len(), workers, job);
+        let (graph, schedule_seconds) = graph_slot.into_inner().unwrap_or_default();
+        let hashes: Vec<[u8; 32]> = hash_slots
+            .into_iter()
+            .flat_map(|slot| slot.into_inner().unwrap_or_default())
+            .collect();
+        let verdicts = verdict_slots
+            .into_iter()
+            .map(|slot| slot.into_inner().unwrap_or_default());
+        for (slot, verdict) in slots.iter_mut().zip(verdicts.flatten()) {
             if let Some(error) = verdict {
                 *slot = Err(Refused::new(error));
             }

@@ -12,8 +12,12 @@
 //!    frame reads again.
 //! 5. commit (in `execute.rs`): fees credited once, one atomic store commit with the receipt
 //!    and the new root, and the head published.
+//!
+//! [`claim`] runs a phase's jobs from one counter, so that the validation phase's small jobs
+//! (message hashes) fill the time its large ones (verification batches) leave idle at its end.
 
 pub(crate) mod apply;
+mod claim;
 mod execute;
 pub(crate) mod pending;
 pub(crate) mod prepare;
