@@ -84,6 +84,9 @@ pub enum ManagerError {
     /// The builder was given an inconsistent configuration.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// An invariant of the frame executor did not hold: a bug. The frame is not committed.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The target is not a 32-byte domain or a 64-byte address (an empty target included).
     #[error("bad target: {0}")]
     BadTarget(#[source] switchyard_router::AddressError),
@@ -134,7 +137,8 @@ impl ManagerError {
             ManagerError::Route(RouteError::State { source, .. }) => source.severity(),
             ManagerError::RetriesExhausted { .. }
             | ManagerError::Cancelled
-            | ManagerError::FrameAborted { .. } => Severity::Critical,
+            | ManagerError::FrameAborted { .. }
+            | ManagerError::Internal(_) => Severity::Critical,
             ManagerError::StartFailed { .. }
             | ManagerError::Timeout { .. }
             | ManagerError::StopFailed { .. } => Severity::Critical,

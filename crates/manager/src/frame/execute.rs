@@ -258,17 +258,29 @@ impl Manager {
             false => inner.pool.current_num_threads(),
         };
         super::claim::run(1 + chunks.len() + pieces.len(), workers, job);
-        let (graph, schedule_seconds) = graph_slot.into_inner().unwrap_or_default();
-        let hashes: Vec<[u8; 32]> = hash_slots
-            .into_iter()
-            .flat_map(|slot| slot.into_inner().unwrap_or_default())
-            .collect();
-        let verdicts = verdict_slots
-            .into_iter()
-            .map(|slot| slot.into_inner().unwrap_or_default());
-        for (slot, verdict) in slots.iter_mut().zip(verdicts.flatten()) {
-            if let Some(error) = verdict {
-                *slot = Err(Refused::new(error));
+        // `claim::run` runs every job. A missing result would be a bug, and the frame fails
+        // rather than run messages without their verdicts or lose receipt entries.
+        let missing =
+            |what: &str| ManagerError::Internal(format!("the validation phase produced no {what}"));
+        let (graph, schedule_seconds) = graph_slot
+            .into_inner()
+            .ok_or_else(|| missing("dependency graph"))?;
+        let mut hashes: Vec<[u8; 32]> = Vec::with_capacity(frame.messages.len());
+        for piece in hash_slots {
+            hashes.extend(
+                piece
+                    .into_inner()
+                    .ok_or_else(|| missing("message hashes"))?,
+            );
+        }
+        for (chunk, verdicts) in slots.chunks_mut(batch).zip(verdict_slots) {
+            let verdicts = verdicts
+                .into_inner()
+                .ok_or_else(|| missing("signature verdicts"))?;
+            for (slot, verdict) in chunk.iter_mut().zip(verdicts) {
+                if let Some(error) = verdict {
+                    *slot = Err(Refused::new(error));
+                }
             }
         }
         timer.end(Phase::Validate);
@@ -516,7 +528,7 @@ impl Manager {
                 })
             }
             (Ok(_), Some(Err(error))) => Err(self.escalate(error)),
-            (Ok(_), None) => Err(ManagerError::Config(format!(
+            (Ok(_), None) => Err(ManagerError::Internal(format!(
                 "the scheduler skipped message {index}"
             ))),
         }
