@@ -97,16 +97,54 @@ fn tests() -> Result<(), String> {
     }
 }
 
-/// cargo-deny's offline checks, skipped (with a note) when cargo-deny is not installed.
+/// The cargo-deny release the `deny` step runs, built from crates.io into `target/tools`.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// cargo-deny's offline checks (`deny.toml`), with the pinned cargo-deny: built from its
+/// crates.io sources into `target/tools` the first time (about two minutes on two cores), so
+/// a fresh machine needs nothing but the Rust toolchain, and whatever cargo-deny the machine
+/// may have installed is neither used nor replaced.
 fn deny() -> Result<(), String> {
-    if !has_subcommand("deny") {
-        eprintln!("    cargo-deny not installed (cargo install cargo-deny --locked); skipping");
-        return Ok(());
+    let root = crate::project_root().join("target").join("tools");
+    let deny = root.join("bin").join("cargo-deny");
+    if !runs_version(&deny, CARGO_DENY_VERSION) {
+        let root = root.to_string_lossy();
+        cargo(&[
+            "install",
+            "cargo-deny",
+            "--version",
+            CARGO_DENY_VERSION,
+            "--locked",
+            "--root",
+            &root,
+        ])?;
     }
     // `--offline` also keeps `cargo metadata` offline, which needs every platform's crates
     // downloaded first.
     cargo(&["fetch", "--locked"])?;
-    cargo(&["deny", "--offline", "check", "bans", "licenses", "sources"])
+    let status = Command::new(&deny)
+        .args(["deny", "--offline", "check", "bans", "licenses", "sources"])
+        .current_dir(crate::project_root())
+        .status()
+        .map_err(|e| format!("could not run {}: {e}", deny.display()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo-deny exited with {status}"))
+    }
+}
+
+/// Whether the program at `path` runs and reports `version` (as `cargo-deny 0.20.2` does).
+fn runs_version(path: &std::path::Path, version: &str) -> bool {
+    Command::new(path)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| {
+            output.status.success()
+                && String::from_utf8_lossy(&output.stdout)
+                    .split_whitespace()
+                    .any(|word| word == version)
+        })
 }
 
 fn has_subcommand(name: &str) -> bool {
