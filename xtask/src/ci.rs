@@ -122,16 +122,10 @@ fn deny() -> Result<(), String> {
     // `--offline` also keeps `cargo metadata` offline, which needs every platform's crates
     // downloaded first.
     cargo(&["fetch", "--locked"])?;
-    let status = Command::new(&deny)
-        .args(["deny", "--offline", "check", "bans", "licenses", "sources"])
-        .current_dir(crate::project_root())
-        .status()
-        .map_err(|e| format!("could not run {}: {e}", deny.display()))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("cargo-deny exited with {status}"))
-    }
+    run_in_root(
+        deny.as_os_str(),
+        &["deny", "--offline", "check", "bans", "licenses", "sources"],
+    )
 }
 
 /// Whether the program at `path` runs and reports `version` (as `cargo-deny 0.20.2` does).
@@ -155,14 +149,21 @@ fn has_subcommand(name: &str) -> bool {
 }
 
 fn cargo(args: &[&str]) -> Result<(), String> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_in_root(&cargo, args)
+}
+
+/// Runs `program` with `args` in the project root; an error names the command.
+fn run_in_root(program: &std::ffi::OsStr, args: &[&str]) -> Result<(), String> {
+    let command = format!("{} {}", program.to_string_lossy(), args.join(" "));
+    let status = Command::new(program)
         .args(args)
         .current_dir(crate::project_root())
         .status()
-        .map_err(|e| format!("could not run cargo {}: {e}", args.join(" ")))?;
+        .map_err(|e| format!("could not run {command}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`cargo {}` exited with {status}", args.join(" ")))
+        Err(format!("`{command}` exited with {status}"))
     }
 }
