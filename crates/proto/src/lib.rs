@@ -25,6 +25,10 @@
 //! # Ok::<(), switchyard_proto::DecodeError>(())
 //! ```
 //!
+//! A frame's receipt can also be put together from pieces: its outcomes, encoded ahead of the
+//! state root with [`v1::FrameReceipt::encode_outcome`], then the rest with
+//! [`v1::FrameReceipt::to_canonical_bytes_with_outcomes`], giving the same canonical bytes.
+//!
 //! # Feature flags
 //! - `proptest`: derives `proptest::arbitrary::Arbitrary` for every wire type.
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
