@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 use switchyard_router::Address;
 
-use crate::StoreError;
+use crate::{ChangeSet, StoreError};
 
 const ENTRY_CONTEXT: &str = "switchyard v1 state lattice entry";
 const ROOT_CONTEXT: &str = "switchyard v1 state root";
@@ -227,6 +227,47 @@ impl Lattice {
                 sum
             });
         self.add(&delta);
+    }
+
+    /// Moves the lattice by `changes` while `write` stores them on this thread: the new
+    /// entries are hashed on the rayon pool meanwhile, then the old values `write` returns (one
+    /// per change, in the change set's order; `None` where the address was absent) are
+    /// subtracted. Every store commits through this, so the values it replaces are read once,
+    /// by the write itself. A value written unchanged is added and subtracted: no net change.
+    ///
+    /// When `write` fails the lattice is left as it was.
+    pub(crate) fn update_while_writing<V: AsRef<[u8]>>(
+        &mut self,
+        changes: &ChangeSet,
+        write: impl FnOnce() -> Result<Vec<Option<V>>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut added = Lattice::new();
+        let old_values = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| {
+                let news: Vec<Update<'_>> = changes
+                    .iter()
+                    .map(|(address, new)| Update {
+                        address,
+                        old: None,
+                        new,
+                    })
+                    .collect();
+                added.apply(&news);
+            });
+            write()
+        })?;
+        let olds: Vec<Update<'_>> = changes
+            .addresses()
+            .zip(&old_values)
+            .map(|(address, old)| Update {
+                address,
+                old: old.as_ref().map(AsRef::as_ref),
+                new: None,
+            })
+            .collect();
+        self.apply(&olds);
+        self.add(&added);
+        Ok(())
     }
 
     /// Adds (`op` = wrapping add) or subtracts the vector of `(address, value)`, expanded into

@@ -27,6 +27,12 @@ enum Value {
     Heap(Box<[u8]>),
 }
 
+impl AsRef<[u8]> for Value {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
 impl Value {
     /// Bytes kept inline: the slot stays 32 bytes.
     const INLINE: usize = 30;
@@ -127,40 +133,40 @@ impl MemoryStore {
     }
 }
 
-/// Applies `changes` to `entries` in place. All or nothing: on an (injected) failure, every
-/// write already made is undone before the error is returned.
+/// Applies `changes` to `entries` in place and returns the value each address had before, in
+/// the order of `changes`. All or nothing: on an (injected) failure, every write already made is
+/// undone before the error is returned.
 fn apply_changes(
     entries: &mut Entries,
     changes: &ChangeSet,
     fail: Option<usize>,
-) -> Result<(), StoreError> {
-    let mut undo: Vec<(Address, Option<Value>)> = Vec::new();
+) -> Result<Vec<Option<Value>>, StoreError> {
+    let mut olds = Vec::with_capacity(changes.len());
     let mut result = Ok(());
     for (done, (address, value)) in changes.iter().enumerate() {
         result = injected(fail, done, false);
         if result.is_err() {
             break;
         }
-        let old = match value {
+        olds.push(match value {
             Some(value) => entries.insert(*address, Value::new(value)),
             None => entries.remove(address),
-        };
-        if fail.is_some() {
-            undo.push((*address, old));
-        }
+        });
     }
     if result.is_ok() {
         result = injected(fail, changes.len(), true);
     }
-    if result.is_err() {
-        for (address, old) in undo.into_iter().rev() {
+    if let Err(error) = result {
+        // A change set names each address once, so the undo order does not matter.
+        for (address, old) in changes.addresses().zip(olds) {
             match old {
-                Some(old) => entries.insert(address, old),
-                None => entries.remove(&address),
+                Some(old) => entries.insert(*address, old),
+                None => entries.remove(address),
             };
         }
+        return Err(error);
     }
-    result
+    Ok(olds)
 }
 
 /// The entries `changes` changes: `(address, old value, new value)` for each address whose
@@ -211,50 +217,18 @@ impl Store for MemoryStore {
     ) -> Result<Head, StoreError> {
         let _serial = self.commit_lock.lock();
         let fail = self.fail.take();
-        // The lattice moves by the changed entries only: their old vectors out (read from the
-        // entries before they change), their new ones in.
-        let (mut lattice, news) = {
-            let base = self.current();
-            check_frame_number(base.head.as_ref(), frame_number)?;
-            // The old values out now; the new ones, which live in `changes` and not in the
-            // entries about to change, while the entries are written.
-            let (olds, news): (Vec<Update<'_>>, Vec<Update<'_>>) = changed(&base.entries, changes)
-                .map(|(address, old, new)| {
-                    (
-                        Update {
-                            address,
-                            old,
-                            new: None,
-                        },
-                        Update {
-                            address,
-                            old: None,
-                            new,
-                        },
-                    )
-                })
-                .unzip();
-            let mut lattice = base.lattice.clone();
-            lattice.apply(&olds);
-            (lattice, news)
-        };
-
         // Publish frame and receipt together: a reader that sees the new head finds its receipt.
         let mut receipts = self.receipts.write();
         let mut current = self.current.write();
+        check_frame_number(current.head.as_ref(), frame_number)?;
         // In place when no snapshot holds the frame; on a copy otherwise.
         let next = Arc::make_mut(&mut *current);
-        // One thread writes the entries while the others hash the new values.
-        let (written, added) = rayon::join(
-            || apply_changes(&mut next.entries, changes, fail),
-            || {
-                let mut added = Lattice::new();
-                added.apply(&news);
-                added
-            },
-        );
-        written?;
-        lattice.add(&added);
+        // The lattice moves by the changed entries only: the old values out, as the writes
+        // replace them, and the new ones in.
+        let mut lattice = next.lattice.clone();
+        lattice.update_while_writing(changes, || {
+            apply_changes(&mut next.entries, changes, fail)
+        })?;
         let state_root = lattice.root();
         let head = Head {
             frame_number,

@@ -205,34 +205,12 @@ impl RedbStore {
             check_frame_number(tip.as_ref().map(|(head, _)| head), frame_number)?;
             let mut lattice = tip.map_or_else(Lattice::new, |(_, lattice)| lattice);
 
-            // Hash the new entries on the rayon pool while this thread writes them in address
-            // order (the change set is sorted), keeping the old values; then subtract those.
-            let mut added = Lattice::new();
-            let old_values = rayon::in_place_scope(|scope| {
-                scope.spawn(|_| {
-                    let news: Vec<Update<'_>> = changes
-                        .iter()
-                        .map(|(address, new)| Update {
-                            address,
-                            old: None,
-                            new,
-                        })
-                        .collect();
-                    added.apply(&news);
-                });
+            // The new entries are hashed on the rayon pool while this thread writes them in
+            // address order (the change set is sorted); the old values the writes replace are
+            // then subtracted.
+            lattice.update_while_writing(changes, || {
                 write_state(&txn, changes, fail, frame_number)
             })?;
-            lattice.add(&added);
-            let olds: Vec<Update<'_>> = changes
-                .addresses()
-                .zip(&old_values)
-                .map(|(address, old)| Update {
-                    address,
-                    old: old.as_deref(),
-                    new: None,
-                })
-                .collect();
-            lattice.apply(&olds);
 
             let state_root = lattice.root();
             let head = Head {
