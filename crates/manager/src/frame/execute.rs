@@ -1,6 +1,6 @@
 //! The frame executor: runs the pipeline of `frame/mod.rs` and commits.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -10,7 +10,7 @@ use switchyard_proto::v1::{FrameReceipt, MessageOutcome, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::fees;
 use switchyard_router::{Address, ExecutionContext, Severity, StateError, StateRead};
-use switchyard_state::{ChangeSet, Head, Overlay};
+use switchyard_state::{ChangeSet, Head, Overlay, Snapshot};
 
 use super::Frame;
 use super::apply::{Applied, apply_message};
@@ -81,6 +81,36 @@ type Slot<'r> = std::result::Result<Prepared<'r>, Refused>;
 /// The prepared messages of a frame and their graph footprints (`None` for refused ones).
 type PreparedFrame<'r> = (Vec<Slot<'r>>, Vec<Option<Footprint>>);
 
+/// What every phase of a frame reads: the frame, its context, the committed state it runs on,
+/// and how it runs.
+struct FrameRun<'f> {
+    frame: &'f Frame,
+    ctx: ExecutionContext,
+    committed: &'f dyn Snapshot,
+    /// The serial reference: one message after another through the frame's view, no graph.
+    serial: bool,
+    /// One message after another on this thread (the serial reference, or a one-thread pool).
+    sequential: bool,
+}
+
+/// What the validation phase produced besides its verdicts.
+struct Validated {
+    /// The dependency graph of the frame's messages.
+    graph: schedule::Graph,
+    /// Time spent building it, for the schedule-phase metric.
+    graph_seconds: f64,
+    /// Each message's hash, for the receipt.
+    hashes: Vec<[u8; 32]>,
+}
+
+/// A frame after execution: each message's slot and result, its hash, and the frame's writes.
+struct Executed<'r> {
+    slots: Vec<Slot<'r>>,
+    results: Vec<Option<Result<Applied>>>,
+    hashes: Vec<[u8; 32]>,
+    pending: PendingState,
+}
+
 /// A message at the end of execution: its position, its slot, its result and its hash.
 type Finished<'a, 'r> = (usize, ((Slot<'r>, Option<Result<Applied>>), &'a [u8; 32]));
 
@@ -114,6 +144,10 @@ impl Manager {
 
     /// Runs one frame; the caller holds the frame lock. A parallel frame runs on the manager's
     /// pool (see [`Manager::execute_frame`]), so its parallel loops use the pool's workers.
+    ///
+    /// The phases follow DESIGN §6, one method each: [`Manager::prepare_phase`] (steps 1, 2
+    /// and 4), [`Manager::validation_phase`] (step 3 and the dependency graph of step 5),
+    /// [`Manager::execution_phase`] (steps 5 and 6) and [`Manager::commit_phase`] (step 7).
     fn run_frame(&self, frame: &Frame, mode: Mode) -> Result<FrameResult> {
         let frame_started = Instant::now();
         let inner = &*self.inner;
@@ -130,65 +164,127 @@ impl Manager {
             });
         }
         let snapshot = inner.store.snapshot()?;
-        let ctx = ExecutionContext {
-            frame_number: frame.number,
-            fee_multiplier: frame.fee_multiplier,
-            network_id: inner.network_id,
-            fee_recipient: frame.fee_recipient,
-            signatures_verified: false,
-        };
         inner.metrics.frame_messages(frame.messages.len() as u64);
-
         // The serial reference runs the messages in frame order through the frame's view, with
         // no dependency graph. One worker thread runs them in frame order too, but with the
         // graph, which tells which reads and writes may skip the view (see `Visibility`).
         let serial = mode == Mode::Serial;
-        let sequential = serial || inner.pool.current_num_threads() == 1;
+        let run = FrameRun {
+            frame,
+            ctx: ExecutionContext {
+                frame_number: frame.number,
+                fee_multiplier: frame.fee_multiplier,
+                network_id: inner.network_id,
+                fee_recipient: frame.fee_recipient,
+                signatures_verified: false,
+            },
+            committed: snapshot.as_ref(),
+            serial,
+            sequential: serial || inner.pool.current_num_threads() == 1,
+        };
 
-        // 1. decode, route, price, access sets.
         let mut timer = PhaseTimer::new(&inner.metrics);
+        let (mut slots, footprints) = self.prepare_phase(&run);
+        timer.end(Phase::Decode);
+        let validated = self.validation_phase(&run, &mut slots, &footprints)?;
+        timer.end(Phase::Validate);
+        inner
+            .metrics
+            .frame_phase(Phase::Schedule, validated.graph_seconds);
+        let (pending, results) =
+            self.execution_phase(&run, &slots, &validated.graph, snapshot.clone());
+        timer.end(Phase::Execute);
+        let sequential = run.sequential;
+        let (head, receipt) = self.commit_phase(
+            frame,
+            parent,
+            Executed {
+                slots,
+                results,
+                hashes: validated.hashes,
+                pending,
+            },
+            snapshot,
+            sequential,
+        )?;
+        timer.end(Phase::Commit);
+        inner.metrics.set_frame_height(head.frame_number);
+        inner.head_tx.send_replace(Some(head));
+        tracing::debug!(
+            frame = head.frame_number,
+            root = %head.state_root,
+            messages = frame.messages.len(),
+            decode_ms = timer.ms(Phase::Decode),
+            validate_ms = timer.ms(Phase::Validate),
+            schedule_ms = validated.graph_seconds * 1e3,
+            execute_ms = timer.ms(Phase::Execute),
+            commit_ms = timer.ms(Phase::Commit),
+            total_ms = frame_started.elapsed().as_secs_f64() * 1e3,
+            "frame committed"
+        );
+        Ok(FrameResult { head, receipt })
+    }
+
+    /// Steps 1, 2 and 4 for every message: decode strictly, route, price, and compute the
+    /// access set, with the message's footprint in the dependency graph (taken while its
+    /// access set is in cache; none for a refused message or in the serial reference).
+    fn prepare_phase<'r>(&'r self, run: &FrameRun<'_>) -> PreparedFrame<'r> {
+        let inner = &*self.inner;
         let env = PrepareEnv {
             routes: &inner.routes,
-            ctx: &ctx,
+            ctx: &run.ctx,
         };
-        let committed: &dyn switchyard_state::Snapshot = snapshot.as_ref();
-        // Each message's graph footprint is taken while its access set is in cache.
-        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> (Slot, Option<Footprint>) {
+        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> (Slot<'r>, Option<Footprint>) {
             let slot = parse_target(target)
                 .and_then(|target| {
                     let requests = decode_requests(bytes, &inner.limits)?;
-                    route_message(env, &target, requests, committed)
+                    route_message(env, &target, requests, run.committed)
                 })
                 .map_err(Refused::new);
-            let footprint = match (&slot, serial) {
+            let footprint = match (&slot, run.serial) {
                 (Ok(prepared), false) => Some(Footprint::of(&prepared.access)),
                 _ => None,
             };
             (slot, footprint)
         };
-        let (mut slots, footprints): PreparedFrame = match mode {
-            Mode::Parallel => frame.messages.par_iter().map(prepare).unzip(),
-            Mode::Serial => frame.messages.iter().map(prepare).unzip(),
-        };
-        timer.end(Phase::Decode);
+        match run.serial {
+            false => run.frame.messages.par_iter().map(prepare).unzip(),
+            true => run.frame.messages.iter().map(prepare).unzip(),
+        }
+    }
 
-        // 2. signatures (batch-verified) and engine validation.
+    /// Step 3, with the dependency graph and the receipt's message hashes: refuses, in
+    /// `slots`, every message whose signatures or engine validation fail.
+    ///
+    /// Signatures are batch-verified over fixed chunks of messages in frame order (the same
+    /// chunks whatever the thread count, see [`verification_batch`]); a chunk whose batch
+    /// fails is verified one signature at a time to find the bad ones. Each chunk reads its
+    /// signer keys and signed bytes just before verifying them, while they are in cache.
+    ///
+    /// The phase's jobs are claimed in this order by whichever worker is free (see
+    /// `claim::run`): the dependency graph (it needs only the access sets; a message refused
+    /// by validation simply runs as a no-op in it), the verification chunks, then the message
+    /// hashes in small pieces. The pieces come last on purpose: a worker that finds no chunk
+    /// left hashes instead of waiting while the others finish their last (large) batch.
+    fn validation_phase(
+        &self,
+        run: &FrameRun<'_>,
+        slots: &mut [Slot<'_>],
+        footprints: &[Option<Footprint>],
+    ) -> Result<Validated> {
+        let frame = run.frame;
         let verified_ctx = ExecutionContext {
             signatures_verified: true,
-            ..ctx.clone()
+            ..run.ctx.clone()
         };
         let batch = verification_batch(frame.messages.len());
-        // Signatures are batch-verified over fixed chunks of messages in frame order (the
-        // same chunks whatever the thread count, see `verification_batch`); a chunk whose batch
-        // fails is verified one signature at a time to find the bad ones. Each chunk reads its
-        // signer keys and signed bytes just before verifying them, while they are in cache.
-        // Returns a verdict per message.
+        // A verdict per message of a chunk.
         let validate = |slots: &[Slot]| -> Vec<Option<ManagerError>> {
             let checks: Vec<Result<Vec<SignatureCheck>>> = slots
                 .iter()
                 .map(|slot| match slot {
                     Ok(prepared) if !frame.signatures_verified => {
-                        signature_checks(prepared, ctx.network_id)
+                        signature_checks(prepared, run.ctx.network_id)
                     }
                     _ => Ok(Vec::new()),
                 })
@@ -208,17 +304,13 @@ impl Manager {
                                 .iter()
                                 .try_for_each(|check| check.verify().map_err(ManagerError::from))
                         })
-                        .and_then(|()| super::prepare::validate(&verified_ctx, prepared, committed))
+                        .and_then(|()| {
+                            super::prepare::validate(&verified_ctx, prepared, run.committed)
+                        })
                         .err()
                 })
                 .collect()
         };
-        // The phase's jobs, claimed in this order by whichever worker is free (see
-        // `claim::run`): the dependency graph (it needs only the access sets; a message refused
-        // by validation simply runs as a no-op in it), the verification chunks, then the
-        // message hashes for the receipt in small pieces. The pieces come last on purpose: a
-        // worker that finds no chunk left hashes instead of waiting while the others finish
-        // their last (large) batch.
         let chunks: Vec<&[Slot<'_>]> = slots.chunks(batch).collect();
         let pieces: Vec<&[(Vec<u8>, Vec<u8>)]> = frame.messages.chunks(HASHES_PER_PIECE).collect();
         let graph_slot = OnceLock::new();
@@ -229,9 +321,9 @@ impl Manager {
         let job = |index: usize| match index.checked_sub(1) {
             None => {
                 let started = Instant::now();
-                let graph = match serial {
+                let graph = match run.serial {
                     true => schedule::Graph::default(),
-                    false => schedule::build(&footprints),
+                    false => schedule::build(footprints),
                 };
                 let _ = graph_slot.set((graph, started.elapsed().as_secs_f64()));
             }
@@ -253,16 +345,16 @@ impl Manager {
                 }
             }
         };
-        let workers = match sequential {
+        let workers = match run.sequential {
             true => 1,
-            false => inner.pool.current_num_threads(),
+            false => self.inner.pool.current_num_threads(),
         };
         super::claim::run(1 + chunks.len() + pieces.len(), workers, job);
         // `claim::run` runs every job. A missing result would be a bug, and the frame fails
         // rather than run messages without their verdicts or lose receipt entries.
         let missing =
             |what: &str| ManagerError::Internal(format!("the validation phase produced no {what}"));
-        let (graph, schedule_seconds) = graph_slot
+        let (graph, graph_seconds) = graph_slot
             .into_inner()
             .ok_or_else(|| missing("dependency graph"))?;
         let mut hashes: Vec<[u8; 32]> = Vec::with_capacity(frame.messages.len());
@@ -283,47 +375,79 @@ impl Manager {
                 }
             }
         }
-        timer.end(Phase::Validate);
-        inner.metrics.frame_phase(Phase::Schedule, schedule_seconds);
+        Ok(Validated {
+            graph,
+            graph_seconds,
+            hashes,
+        })
+    }
 
-        // 3. apply: in frame order when there is one thread, else as the graph allows.
-        // The frame's view holds the writes that later messages of the frame may read: every
-        // write in the serial reference, only those of messages with dependents otherwise
-        // (see `Visibility`); the others are kept aside for the commit. Both are sized for
-        // the declared writes (a slight overestimate: not every declared write happens).
+    /// Steps 5 and 6: applies the prepared messages, in frame order when there is one
+    /// thread, else as the graph allows, each on its own overlay. Returns the frame's pending
+    /// writes and each message's result (`None` for a refused one).
+    ///
+    /// The frame's view holds the writes that later messages of the frame may read: every
+    /// write in the serial reference, only those of messages with dependents otherwise (see
+    /// `Visibility`); the others are kept aside for the commit.
+    fn execution_phase(
+        &self,
+        run: &FrameRun<'_>,
+        slots: &[Slot<'_>],
+        graph: &schedule::Graph,
+        snapshot: Arc<dyn Snapshot>,
+    ) -> (PendingState, Vec<Option<Result<Applied>>>) {
+        // Both are sized for the declared writes (a slight overestimate: not every declared
+        // write happens).
         let (mut published, mut kept) = (0, 0);
         for (index, slot) in slots.iter().enumerate() {
             let Ok(prepared) = slot else { continue };
-            match serial || Visibility::of(&graph, index).publish {
+            match run.serial || Visibility::of(graph, index).publish {
                 true => published += prepared.access.writes.len(),
                 false => kept += prepared.access.writes.len(),
             }
         }
         let pending = PendingState::new(
-            snapshot.clone(),
+            snapshot,
             published,
             kept,
-            inner.pool.current_num_threads(),
+            self.inner.pool.current_num_threads(),
         );
-        let results: Vec<Option<Result<Applied>>> = match sequential {
-            false => self.run_parallel(&ctx, &slots, &graph, &pending),
+        let results = match run.sequential {
+            false => self.run_parallel(&run.ctx, slots, graph, &pending),
             true => slots
                 .iter()
                 .enumerate()
                 .map(|(index, slot)| {
-                    let visibility = match serial {
+                    let visibility = match run.serial {
                         true => Visibility::SERIAL,
-                        false => Visibility::of(&graph, index),
+                        false => Visibility::of(graph, index),
                     };
                     slot.as_ref()
                         .ok()
-                        .map(|prepared| self.run_one(&ctx, prepared, &pending, visibility))
+                        .map(|prepared| self.run_one(&run.ctx, prepared, &pending, visibility))
                 })
                 .collect(),
         };
-        timer.end(Phase::Execute);
+        (pending, results)
+    }
 
-        // 4. receipt, fees, commit.
+    /// Step 7: builds the receipt, credits the frame's fees, and commits the frame's writes
+    /// with the receipt and the new root in one store transaction. Returns the new head and
+    /// the receipt as stored.
+    fn commit_phase(
+        &self,
+        frame: &Frame,
+        parent: Option<Head>,
+        executed: Executed<'_>,
+        snapshot: Arc<dyn Snapshot>,
+        sequential: bool,
+    ) -> Result<(Head, FrameReceipt)> {
+        let Executed {
+            slots,
+            results,
+            hashes,
+            pending,
+        } = executed;
         let mut receipt = FrameReceipt {
             frame_number: frame.number,
             parent_state_root: parent
@@ -386,7 +510,7 @@ impl Manager {
                     .collect(),
             }
         };
-        let ((), (changes, encoded_outcomes)) = inner.pool.install(|| {
+        let ((), (changes, encoded_outcomes)) = self.inner.pool.install(|| {
             rayon::join(record_all, || {
                 rayon::join(|| pending.into_changes(), encode_all)
             })
@@ -398,22 +522,7 @@ impl Manager {
         let head =
             self.commit_with_retry(frame.number, &changes, &mut receipt, &encoded_outcomes)?;
         receipt.outcomes = outcomes;
-        timer.end(Phase::Commit);
-        inner.metrics.set_frame_height(head.frame_number);
-        inner.head_tx.send_replace(Some(head));
-        tracing::debug!(
-            frame = head.frame_number,
-            root = %head.state_root,
-            messages = frame.messages.len(),
-            decode_ms = timer.ms(Phase::Decode),
-            validate_ms = timer.ms(Phase::Validate),
-            schedule_ms = schedule_seconds * 1e3,
-            execute_ms = timer.ms(Phase::Execute),
-            commit_ms = timer.ms(Phase::Commit),
-            total_ms = frame_started.elapsed().as_secs_f64() * 1e3,
-            "frame committed"
-        );
-        Ok(FrameResult { head, receipt })
+        Ok((head, receipt))
     }
 
     /// Runs the prepared messages on the worker pool, each as soon as every earlier message
