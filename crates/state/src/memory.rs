@@ -226,9 +226,8 @@ impl Store for MemoryStore {
         // The lattice moves by the changed entries only: the old values out, as the writes
         // replace them, and the new ones in.
         let mut lattice = next.lattice.clone();
-        lattice.update_while_writing(changes, || {
-            apply_changes(&mut next.entries, changes, fail)
-        })?;
+        lattice
+            .update_while_writing(changes, || apply_changes(&mut next.entries, changes, fail))?;
         let state_root = lattice.root();
         let head = Head {
             frame_number,

@@ -208,9 +208,8 @@ impl RedbStore {
             // The new entries are hashed on the rayon pool while this thread writes them in
             // address order (the change set is sorted); the old values the writes replace are
             // then subtracted.
-            lattice.update_while_writing(changes, || {
-                write_state(&txn, changes, fail, frame_number)
-            })?;
+            lattice
+                .update_while_writing(changes, || write_state(&txn, changes, fail, frame_number))?;
 
             let state_root = lattice.root();
             let head = Head {
