@@ -1,29 +1,35 @@
 //! Frames: ordered batches of messages executed in parallel with the serial result (DESIGN §6).
 //!
-//! The pipeline, one module per step:
-//! 1. [`prepare`]: strict decode, routing, cost and fee, signature checks (batch-verified),
-//!    engine validation and access sets; a message that fails here is rejected with no effect.
-//! 2. [`schedule`]: a dependency graph over the messages' address fingerprints; a message waits
-//!    only for the earlier messages it conflicts with.
-//! 3. [`apply`]: each message (a bundle) on its own overlays; fee and nonce settled first and
-//!    kept even when the operation fails; shared by the frame executor and `process_message`.
-//! 4. [`pending`]: the frame's shared view (committed snapshot + effects of finished messages
-//!    that later messages may read), and the per-worker buffers of the writes nobody in the
-//!    frame reads again.
-//! 5. commit (in `execute.rs`): fees credited once, one atomic store commit with the receipt
-//!    and the new root, and the head published.
-//!
-//! [`claim`] runs a phase's jobs from one counter, so that the validation phase's small jobs
-//! (message hashes) fill the time its large ones (verification batches) leave idle at its end.
+//! The pipeline, in the order a frame goes through it, with the steps of DESIGN §6 each module
+//! takes; `execute` runs them (`run_frame`, one method per phase) and publishes the new head:
+//! - [`prepare`] (steps 1, 2 and 4): strict decode, routing, cost and fee, and access sets; a
+//!   message that fails here or in validation is rejected with no effect.
+//! - `validate` (step 3): signature checks (batch-verified) and engine validation, in one set
+//!   of jobs with the dependency graph and the receipt's message hashes. [`claim`] hands the
+//!   jobs out from one counter, so that the small ones (message hashes) fill the time the large
+//!   ones (verification batches) leave idle at the phase's end.
+//! - [`schedule`] (step 5): the dependency graph over the messages' address fingerprints; a
+//!   message waits only for the earlier messages it conflicts with.
+//! - [`apply`] (step 6): each message (a bundle) on its own overlays; fee and nonce settled
+//!   first and kept even when the operation fails; shared by the frame executor and
+//!   `process_message`.
+//! - [`pending`] (step 6): the frame's shared view (committed snapshot + effects of finished
+//!   messages that later messages may read), and the per-worker buffers of the writes nobody
+//!   in the frame reads again.
+//! - `commit` (step 7): the receipt's outcomes, the fees credited once, and one atomic store
+//!   commit of the frame's writes with the receipt and the new root.
 
 pub(crate) mod apply;
 mod claim;
+mod commit;
 mod execute;
 pub(crate) mod pending;
 pub(crate) mod prepare;
 mod schedule;
+mod validate;
 
-pub use execute::{FrameResult, verification_batch};
+pub use execute::FrameResult;
+pub use validate::verification_batch;
 
 use switchyard_router::Key;
 
