@@ -11,7 +11,9 @@ use switchyard_router::{
 
 use crate::error::{Failure, TokenError};
 use crate::op::{Action, Deploy, Kind, Op, Update, kind_of, parse};
-use crate::record::{Escrow, TokenInfo, escrow_id, load_account, load_token, token_domain};
+use crate::record::{
+    Escrow, TokenInfo, escrow_id, is_transferable, load_account, load_token, token_domain,
+};
 
 /// The engine's name in the route table, metrics and errors.
 pub(crate) const ENGINE_NAME: &str = "token";
@@ -415,7 +417,7 @@ fn mint(
 }
 
 fn require_transferable(target: &Domain, state: &dyn StateRead) -> Result<(), Failure> {
-    if !load_token(state, target)?.transferable {
+    if !is_transferable(state, target)? {
         return Err(TokenError::NotTransferable { token: *target }.into());
     }
     Ok(())

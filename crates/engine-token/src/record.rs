@@ -86,6 +86,31 @@ struct StoredToken {
     mint_revoked: bool,
 }
 
+/// The flags a transfer reads, as a view of [`StoredToken`]: the same field numbers, and prost
+/// skips every field the view does not declare without decoding it.
+#[derive(Clone, PartialEq, Message)]
+struct StoredTokenFlags {
+    /// [`StoredToken::config`], field 1.
+    #[prost(message, optional, tag = "1")]
+    config: Option<TokenConfigFlags>,
+}
+
+/// The flags of a [`TokenConfig`] a transfer reads.
+#[derive(Clone, PartialEq, Message)]
+struct TokenConfigFlags {
+    /// [`TokenConfig::transferable`], field 7.
+    #[prost(bool, tag = "7")]
+    transferable: bool,
+}
+
+/// A token's metadata payload that does not decode.
+fn corrupt_token(reason: String) -> StateError {
+    StateError::Corrupt {
+        what: "token metadata record",
+        reason,
+    }
+}
+
 fn optional_key(bytes: &[u8], what: &'static str) -> Result<Option<Key>, StateError> {
     if bytes.is_empty() {
         return Ok(None);
@@ -127,10 +152,7 @@ impl TokenInfo {
     /// business). A payload that does not decode is [`StateError::Corrupt`].
     pub fn from_payload(payload: &[u8]) -> Result<Self, StateError> {
         const WHAT: &str = "token metadata record";
-        let stored = StoredToken::decode(payload).map_err(|e| StateError::Corrupt {
-            what: WHAT,
-            reason: e.to_string(),
-        })?;
+        let stored = StoredToken::decode(payload).map_err(|e| corrupt_token(e.to_string()))?;
         let config = stored.config.unwrap_or_default();
         Ok(Self {
             name: config.name,
@@ -169,18 +191,40 @@ pub fn balance(state: &dyn StateRead, token: &Domain, account: &Key) -> Result<u
 
 /// Loads a token's metadata for an operation on it.
 pub(crate) fn load_token(state: &dyn StateRead, token: &Domain) -> Result<TokenInfo, Failure> {
-    let bytes = state
+    let bytes = token_record(state, token)?;
+    Ok(TokenInfo::from_payload(token_payload(&bytes, token)?)?)
+}
+
+/// Whether holders may transfer units of `token`: the one flag of its metadata a transfer
+/// needs, read without decoding the rest (its name and symbol would be allocated, for every
+/// transfer). The errors are those of [`load_token`], except that fields the view skips are
+/// not checked: the record is written by this engine only, and every node reads it alike.
+pub(crate) fn is_transferable(state: &dyn StateRead, token: &Domain) -> Result<bool, Failure> {
+    let bytes = token_record(state, token)?;
+    let flags = StoredTokenFlags::decode(token_payload(&bytes, token)?)
+        .map_err(|e| corrupt_token(e.to_string()))?;
+    Ok(flags.config.is_some_and(|config| config.transferable))
+}
+
+/// The stored metadata record of `token`; none is [`TokenError::UnknownToken`].
+fn token_record(state: &dyn StateRead, token: &Domain) -> Result<Vec<u8>, Failure> {
+    Ok(state
         .get(&metadata_address(*token))?
-        .ok_or(TokenError::UnknownToken { domain: *token })?;
-    let record = MetadataRecord::decode(&bytes)?;
-    if record.type_domain != TOKEN {
+        .ok_or(TokenError::UnknownToken { domain: *token })?)
+}
+
+/// The payload of a token's metadata record; a record of another engine is
+/// [`TokenError::NotAToken`].
+fn token_payload<'b>(bytes: &'b [u8], token: &Domain) -> Result<&'b [u8], Failure> {
+    let (type_domain, payload) = MetadataRecord::split(bytes)?;
+    if type_domain != TOKEN {
         return Err(TokenError::NotAToken {
             domain: *token,
-            type_domain: record.type_domain,
+            type_domain,
         }
         .into());
     }
-    Ok(TokenInfo::from_payload(&record.payload)?)
+    Ok(payload)
 }
 
 /// Loads an account record for an operation; an escrow record there is [`TokenError::NotAnAccount`].
@@ -274,6 +318,7 @@ pub fn escrow(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use switchyard_router::MemoryView;
 
     #[test]
@@ -298,6 +343,83 @@ mod tests {
             TokenInfo::from_payload(&bare.to_metadata().payload).unwrap(),
             bare
         );
+    }
+
+    fn any_token() -> impl Strategy<Value = TokenInfo> {
+        (
+            (
+                "\\PC{0,12}",
+                "\\PC{0,6}",
+                any::<u32>(),
+                any::<Option<u128>>(),
+            ),
+            (any::<Option<[u8; 32]>>(), any::<Option<[u8; 32]>>()),
+            (any::<bool>(), any::<bool>(), any::<bool>(), any::<u128>()),
+        )
+            .prop_map(
+                |(
+                    (name, symbol, decimals, max_supply),
+                    (mint_authority, owner),
+                    (mintable, transferable, mint_revoked, supply),
+                )| TokenInfo {
+                    name,
+                    symbol,
+                    decimals,
+                    max_supply,
+                    mint_authority,
+                    mintable,
+                    transferable,
+                    owner,
+                    supply,
+                    mint_revoked,
+                },
+            )
+    }
+
+    proptest! {
+        /// The flag view agrees with the full decode, whatever the rest of the token holds.
+        #[test]
+        fn the_transfer_flag_view_reads_what_the_full_decode_reads(info in any_token()) {
+            let token = Domain([6; 32]);
+            let mut state = MemoryView::default();
+            state
+                .entries
+                .insert(metadata_address(token), info.to_metadata().encode());
+            prop_assert_eq!(is_transferable(&state, &token).ok(), Some(info.transferable));
+            prop_assert_eq!(load_token(&state, &token).ok(), Some(info));
+        }
+    }
+
+    #[test]
+    fn the_transfer_flag_of_a_missing_or_foreign_record_is_an_error() {
+        let token = Domain([6; 32]);
+        let mut state = MemoryView::default();
+        assert!(matches!(
+            is_transferable(&state, &token),
+            Err(Failure::Token(TokenError::UnknownToken { .. }))
+        ));
+        let foreign = MetadataRecord {
+            type_domain: Domain([1; 32]),
+            payload: TokenInfo::default().to_metadata().payload,
+        };
+        state
+            .entries
+            .insert(metadata_address(token), foreign.encode());
+        assert!(matches!(
+            is_transferable(&state, &token),
+            Err(Failure::Token(TokenError::NotAToken { .. }))
+        ));
+        let garbage = MetadataRecord {
+            type_domain: TOKEN,
+            payload: vec![0x0a, 0x05, 0x38],
+        };
+        state
+            .entries
+            .insert(metadata_address(token), garbage.encode());
+        assert!(matches!(
+            is_transferable(&state, &token),
+            Err(Failure::State(StateError::Corrupt { .. }))
+        ));
     }
 
     #[test]

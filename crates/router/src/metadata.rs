@@ -26,10 +26,18 @@ impl MetadataRecord {
 
     /// Decodes a stored record; a record shorter than a domain is corrupt.
     pub fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        let (type_domain, payload) = Self::split(bytes)?;
         Ok(Self {
-            type_domain: Self::type_domain_of(bytes)?,
-            payload: bytes.get(32..).unwrap_or_default().to_vec(),
+            type_domain,
+            payload: payload.to_vec(),
         })
+    }
+
+    /// The type domain and the payload of a stored record, the payload borrowed from `bytes`
+    /// (for reads of one field of the payload); a record shorter than a domain is corrupt.
+    pub fn split(bytes: &[u8]) -> Result<(Domain, &[u8]), StateError> {
+        let type_domain = Self::type_domain_of(bytes)?;
+        Ok((type_domain, bytes.get(32..).unwrap_or_default()))
     }
 
     /// The type domain of a stored record, without copying its payload (what routing reads
@@ -58,6 +66,10 @@ mod tests {
         let bytes = record.encode();
         assert_eq!(MetadataRecord::type_domain_of(&bytes), Ok(Domain([5; 32])));
         assert_eq!(MetadataRecord::decode(&bytes), Ok(record));
+        assert_eq!(
+            MetadataRecord::split(&bytes),
+            Ok((Domain([5; 32]), &b"config"[..]))
+        );
         for short in [&bytes[..31], &[][..]] {
             let corrupt = |r: Result<_, StateError>| {
                 matches!(
