@@ -70,7 +70,9 @@ struct Committed {
 /// A snapshot is an `Arc` of the committed frame, and reads through it take no lock. A commit
 /// updates the frame in place when no snapshot holds it any more (O(changes)); while one does,
 /// the commit works on a copy (O(state)) so that the snapshot never sees it. The frame executor
-/// drops its snapshot before committing.
+/// drops its snapshot before committing. A commit holds the frame's lock while it writes and
+/// hashes the changed entries, so `head` and `snapshot` wait for it (the redb store's readers
+/// do not): this store is for tests, benches and genesis building, not for a serving node.
 ///
 /// ```
 /// use switchyard_router::{Address, Domain, StateRead};
