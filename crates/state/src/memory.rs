@@ -171,17 +171,18 @@ fn apply_changes(
     Ok(olds)
 }
 
-/// The entries `changes` changes: `(address, old value, new value)` for each address whose
-/// value changes, the old values looked up in `entries` on the rayon pool.
-fn changed<'e, 'c>(
-    entries: &'e Entries,
-    changes: &'c ChangeSet,
-) -> impl ParallelIterator<Item = (&'c Address, Option<&'e [u8]>, Option<&'c [u8]>)> {
+/// The updates `changes` makes to `entries` (old values looked up on the rayon pool; an
+/// unchanged value is skipped by [`Lattice`] itself).
+fn updates<'a>(entries: &'a Entries, changes: &'a ChangeSet) -> Vec<Update<'a>> {
     let changed: Vec<(&Address, Option<&[u8]>)> = changes.iter().collect();
-    changed.into_par_iter().filter_map(move |(address, new)| {
-        let old = entries.get(address).map(Value::as_slice);
-        (old != new).then_some((address, old, new))
-    })
+    changed
+        .into_par_iter()
+        .map(|(address, new)| Update {
+            address,
+            old: entries.get(address).map(Value::as_slice),
+            new,
+        })
+        .collect()
 }
 
 impl Default for MemoryStore {
@@ -253,10 +254,7 @@ impl Store for MemoryStore {
     fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
         let base = self.current();
         let mut lattice = base.lattice.clone();
-        let updates: Vec<Update<'_>> = changed(&base.entries, changes)
-            .map(|(address, old, new)| Update { address, old, new })
-            .collect();
-        lattice.apply(&updates);
+        lattice.apply(&updates(&base.entries, changes));
         Ok(lattice.root())
     }
 
