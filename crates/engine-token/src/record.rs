@@ -393,31 +393,34 @@ mod tests {
     #[test]
     fn the_transfer_flag_of_a_missing_or_foreign_record_is_an_error() {
         let token = Domain([6; 32]);
-        let mut state = MemoryView::default();
+        // What a transfer reads with `record` stored as the token's metadata (none: no record).
+        let read = |record: Option<MetadataRecord>| {
+            let mut state = MemoryView::default();
+            if let Some(record) = record {
+                state
+                    .entries
+                    .insert(metadata_address(token), record.encode());
+            }
+            is_transferable(&state, &token)
+        };
         assert!(matches!(
-            is_transferable(&state, &token),
+            read(None),
             Err(Failure::Token(TokenError::UnknownToken { .. }))
         ));
         let foreign = MetadataRecord {
             type_domain: Domain([1; 32]),
             payload: TokenInfo::default().to_metadata().payload,
         };
-        state
-            .entries
-            .insert(metadata_address(token), foreign.encode());
         assert!(matches!(
-            is_transferable(&state, &token),
+            read(Some(foreign)),
             Err(Failure::Token(TokenError::NotAToken { .. }))
         ));
         let garbage = MetadataRecord {
             type_domain: TOKEN,
             payload: vec![0x0a, 0x05, 0x38],
         };
-        state
-            .entries
-            .insert(metadata_address(token), garbage.encode());
         assert!(matches!(
-            is_transferable(&state, &token),
+            read(Some(garbage)),
             Err(Failure::State(StateError::Corrupt { .. }))
         ));
     }
