@@ -1,5 +1,5 @@
 //! The `switchyard` binary's library: the commands behind `switchyard decode` and
-//! `switchyard bench`, and the deterministic workloads the benchmarks and the determinism
+//! `switchyard bench` (with the human summary it prints beside its JSON), and the deterministic workloads the benchmarks and the determinism
 //! tests share.
 //!
 //! ```
@@ -17,9 +17,11 @@ pub mod bench;
 pub mod decode;
 mod error;
 mod rng;
+pub mod summary;
 pub mod workload;
 
 pub use error::{NodeError, Result};
+pub use summary::summary;
 
 // Used by the binary only.
 use clap as _;

@@ -170,14 +170,6 @@ fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     );
-    if let Some(ratios) = report.get("ratios").and_then(|r| r.as_object()) {
-        for (name, value) in ratios {
-            eprintln!(
-                "{name:>24}: {:.3} (target {})",
-                value["ratio"].as_f64().unwrap_or(0.0),
-                value["target"]
-            );
-        }
-    }
+    eprint!("{}", switchyard_node::summary(&report));
     Ok(())
 }

@@ -25,6 +25,12 @@ fn stderr(output: &Output) -> String {
 
 /// Runs `bench` with `args`, checks it succeeded and returns its JSON report.
 fn bench(args: &[&str]) -> Value {
+    bench_and_summary(args).0
+}
+
+/// Runs `bench` with `args`, checks it succeeded and returns its JSON report (stdout) and its
+/// human summary (stderr).
+fn bench_and_summary(args: &[&str]) -> (Value, String) {
     let output = switchyard(&[&["bench"], args].concat());
     assert!(
         output.status.success(),
@@ -32,8 +38,9 @@ fn bench(args: &[&str]) -> Value {
         output.status,
         stderr(&output)
     );
-    serde_json::from_str(&stdout(&output))
-        .unwrap_or_else(|e| panic!("bench {args:?} printed no JSON ({e}): {}", stdout(&output)))
+    let report = serde_json::from_str(&stdout(&output))
+        .unwrap_or_else(|e| panic!("bench {args:?} printed no JSON ({e}): {}", stdout(&output)));
+    (report, stderr(&output))
 }
 
 fn count(run: &Value, field: &str) -> u64 {
@@ -53,9 +60,10 @@ fn assert_root(run: &Value) -> String {
     root
 }
 
+/// The JSON report of a small run, and the human summary beside it.
 #[test]
 fn bench_transfers_reports_every_transfer_applied() {
-    let report = bench(&[
+    let (report, summary) = bench_and_summary(&[
         "--messages",
         "300",
         "--frame-size",
@@ -77,7 +85,70 @@ fn bench_transfers_reports_every_transfer_applied() {
     assert_eq!(count(run, "rejected"), 0);
     assert_eq!(run["store"], "memory");
     assert!(run["tps"].as_f64().unwrap() > 0.0, "{run}");
-    assert_root(run);
+    let root = assert_root(run);
+
+    assert!(summary.contains("transfers: "), "{summary}");
+    assert!(summary.contains("messages/s; frame p50 "), "{summary}");
+    assert!(
+        summary.contains("200 messages in 2 timed frames; 2 threads, memory store"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("300 applied, 0 failed, 0 rejected"),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("state root {root}")), "{summary}");
+}
+
+/// A smoke run of the standard suite: every ratio the issue names, with both of its figures.
+#[test]
+fn the_standard_suite_reports_every_ratio_with_its_figures() {
+    let (report, summary) = bench_and_summary(&[
+        "--suite",
+        "standard",
+        "--json",
+        "--messages",
+        "300",
+        "--frame-size",
+        "100",
+        "--rounds",
+        "1",
+    ]);
+    let ratios = report["ratios"].as_object().unwrap();
+    let names = [
+        "hot_account_vs_serial",
+        "manager_overhead",
+        "parallel_speedup",
+        "redb_vs_memory",
+        "verify_bound_fraction",
+    ];
+    assert_eq!(ratios.keys().map(String::as_str).collect::<Vec<_>>(), names);
+    for name in names {
+        let ratio = &ratios[name];
+        let (numerator, denominator) = (
+            ratio["numerator"].as_f64().unwrap(),
+            ratio["denominator"].as_f64().unwrap(),
+        );
+        assert!(numerator > 0.0 && denominator > 0.0, "{name}: {ratio}");
+        let value = ratio["ratio"].as_f64().unwrap();
+        assert!(
+            (value - numerator / denominator).abs() < 1e-9,
+            "{name}: {ratio}"
+        );
+        assert_eq!(
+            ratio["met"],
+            value >= ratio["target"].as_f64().unwrap(),
+            "{name}"
+        );
+        assert!(summary.contains(name), "{name} missing from:\n{summary}");
+    }
+    assert!(
+        report["preverified_tps"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(report["peak_rss_kb"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["runs"].as_array().unwrap().len(), 7, "{report}");
+    assert!(summary.contains("preverified_tps"), "{summary}");
 }
 
 #[test]
