@@ -67,6 +67,9 @@ fn generate(root: &Path, out_dir: &Path) -> Result<(), String> {
             ".",
             "#[cfg_attr(feature = \"proptest\", derive(::proptest_derive::Arbitrary))]",
         )
+        // A request's operations are boxed: the executor moves requests around (decoded,
+        // routed, scheduled), and unboxed the enum is as large as its largest operation.
+        .boxed(".switchyard.v1.MessageRequest")
         .compile_fds(descriptors.clone())
         .map_err(|e| format!("prost-build: {e}"))?;
 

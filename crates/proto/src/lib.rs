@@ -25,6 +25,10 @@
 //! # Ok::<(), switchyard_proto::DecodeError>(())
 //! ```
 //!
+//! A [`v1::MessageRequest`] holds its operation boxed (`Request::Transaction(Box<_>)`), so a
+//! request is cheap to move however large its operation; every signed operation converts
+//! into one with `From` (`v1::MessageRequest::from(transfer)`).
+//!
 //! A frame's receipt can also be put together from pieces: its outcomes, encoded ahead of the
 //! state root with [`v1::FrameReceipt::encode_outcome`], then the rest with
 //! [`v1::FrameReceipt::to_canonical_bytes_with_outcomes`], giving the same canonical bytes.

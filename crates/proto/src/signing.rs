@@ -80,7 +80,7 @@ macro_rules! signed_operations {
 
             impl From<v1::$variant> for v1::MessageRequest {
                 fn from(operation: v1::$variant) -> Self {
-                    v1::MessageRequest { request: Some(v1::message_request::Request::$variant(operation)) }
+                    v1::MessageRequest { request: Some(v1::message_request::Request::$variant(Box::new(operation))) }
                 }
             }
         )*
@@ -102,7 +102,7 @@ macro_rules! signed_operations {
             pub fn signed(&self) -> Option<&dyn SignedRef> {
                 use v1::message_request::Request;
                 match self.request.as_ref()? {
-                    $(Request::$variant(op) => Some(op),)*
+                    $(Request::$variant(op) => Some(&**op),)*
                 }
             }
 

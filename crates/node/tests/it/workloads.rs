@@ -20,12 +20,15 @@ use crate::memory_manager;
 fn decode_transfer(target: &[u8], bytes: &[u8]) -> (Key, u64, Key, u128) {
     assert_eq!(target, NATIVE_TOKEN.0.as_slice(), "target");
     let request = MessageRequest::from_canonical_bytes(bytes).unwrap();
-    let Some(Request::Transaction(Transaction {
+    let Some(Request::Transaction(transaction)) = request.request.clone() else {
+        panic!("not a transfer: {request:?}");
+    };
+    let Transaction {
         to,
         amount,
         auth: Some(auth),
         ..
-    })) = request.request
+    } = *transaction
     else {
         panic!("not a signed transfer: {request:?}");
     };

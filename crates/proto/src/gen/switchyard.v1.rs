@@ -528,76 +528,76 @@ pub mod message_request {
     pub enum Request {
         /// Join the prover set.
         #[prost(message, tag = "1")]
-        ProverJoin(super::ProverJoin),
+        ProverJoin(::prost::alloc::boxed::Box<super::ProverJoin>),
         /// Leave the prover set.
         #[prost(message, tag = "2")]
-        ProverLeave(super::ProverLeave),
+        ProverLeave(::prost::alloc::boxed::Box<super::ProverLeave>),
         /// Pause a prover.
         #[prost(message, tag = "3")]
-        ProverPause(super::ProverPause),
+        ProverPause(::prost::alloc::boxed::Box<super::ProverPause>),
         /// Resume a prover.
         #[prost(message, tag = "4")]
-        ProverResume(super::ProverResume),
+        ProverResume(::prost::alloc::boxed::Box<super::ProverResume>),
         /// Confirm a pending join.
         #[prost(message, tag = "5")]
-        ProverConfirm(super::ProverConfirm),
+        ProverConfirm(::prost::alloc::boxed::Box<super::ProverConfirm>),
         /// Reject a pending join.
         #[prost(message, tag = "6")]
-        ProverReject(super::ProverReject),
+        ProverReject(::prost::alloc::boxed::Box<super::ProverReject>),
         /// Kick a misbehaving prover.
         #[prost(message, tag = "7")]
-        ProverKick(super::ProverKick),
+        ProverKick(::prost::alloc::boxed::Box<super::ProverKick>),
         /// Update a prover's delegate.
         #[prost(message, tag = "8")]
-        ProverUpdate(super::ProverUpdate),
+        ProverUpdate(::prost::alloc::boxed::Box<super::ProverUpdate>),
         /// Deploy a token.
         #[prost(message, tag = "10")]
-        TokenDeploy(super::TokenDeploy),
+        TokenDeploy(::prost::alloc::boxed::Box<super::TokenDeploy>),
         /// Update a token.
         #[prost(message, tag = "11")]
-        TokenUpdate(super::TokenUpdate),
+        TokenUpdate(::prost::alloc::boxed::Box<super::TokenUpdate>),
         /// Transfer tokens.
         #[prost(message, tag = "12")]
-        Transaction(super::Transaction),
+        Transaction(::prost::alloc::boxed::Box<super::Transaction>),
         /// Escrowed transfer: create, accept or refund.
         #[prost(message, tag = "13")]
-        PendingTransaction(super::PendingTransaction),
+        PendingTransaction(::prost::alloc::boxed::Box<super::PendingTransaction>),
         /// Mint tokens.
         #[prost(message, tag = "14")]
-        MintTransaction(super::MintTransaction),
+        MintTransaction(::prost::alloc::boxed::Box<super::MintTransaction>),
         /// Deploy a hypergraph.
         #[prost(message, tag = "20")]
-        HypergraphDeploy(super::HypergraphDeploy),
+        HypergraphDeploy(::prost::alloc::boxed::Box<super::HypergraphDeploy>),
         /// Update a hypergraph.
         #[prost(message, tag = "21")]
-        HypergraphUpdate(super::HypergraphUpdate),
+        HypergraphUpdate(::prost::alloc::boxed::Box<super::HypergraphUpdate>),
         /// Add or replace a vertex.
         #[prost(message, tag = "22")]
-        VertexAdd(super::VertexAdd),
+        VertexAdd(::prost::alloc::boxed::Box<super::VertexAdd>),
         /// Remove a vertex.
         #[prost(message, tag = "23")]
-        VertexRemove(super::VertexRemove),
+        VertexRemove(::prost::alloc::boxed::Box<super::VertexRemove>),
         /// Add a hyperedge.
         #[prost(message, tag = "24")]
-        HyperedgeAdd(super::HyperedgeAdd),
+        HyperedgeAdd(::prost::alloc::boxed::Box<super::HyperedgeAdd>),
         /// Remove a hyperedge.
         #[prost(message, tag = "25")]
-        HyperedgeRemove(super::HyperedgeRemove),
+        HyperedgeRemove(::prost::alloc::boxed::Box<super::HyperedgeRemove>),
         /// Deploy a compute application.
         #[prost(message, tag = "30")]
-        ComputeDeploy(super::ComputeDeploy),
+        ComputeDeploy(::prost::alloc::boxed::Box<super::ComputeDeploy>),
         /// Update a compute application.
         #[prost(message, tag = "31")]
-        ComputeUpdate(super::ComputeUpdate),
+        ComputeUpdate(::prost::alloc::boxed::Box<super::ComputeUpdate>),
         /// Deploy code into an application.
         #[prost(message, tag = "32")]
-        CodeDeploy(super::CodeDeploy),
+        CodeDeploy(::prost::alloc::boxed::Box<super::CodeDeploy>),
         /// Execute deployed code.
         #[prost(message, tag = "33")]
-        CodeExecute(super::CodeExecute),
+        CodeExecute(::prost::alloc::boxed::Box<super::CodeExecute>),
         /// Finalize an execution.
         #[prost(message, tag = "34")]
-        CodeFinalize(super::CodeFinalize),
+        CodeFinalize(::prost::alloc::boxed::Box<super::CodeFinalize>),
     }
 }
 /// An ordered list of requests applied atomically: all of them or none.

@@ -34,19 +34,15 @@ fn transaction() -> v1::Transaction {
 }
 
 fn message_bundle() -> v1::MessageBundle {
-    use v1::message_request::Request;
     v1::MessageBundle {
         requests: vec![
-            v1::MessageRequest {
-                request: Some(Request::Transaction(transaction())),
-            },
-            v1::MessageRequest {
-                request: Some(Request::MintTransaction(v1::MintTransaction {
-                    to: vec![0x33; 32],
-                    amount: Some(v1::U128 { high: 1, low: 2 }),
-                    auth: auth(0x44, 1, 0x5e),
-                })),
-            },
+            transaction().into(),
+            v1::MintTransaction {
+                to: vec![0x33; 32],
+                amount: Some(v1::U128 { high: 1, low: 2 }),
+                auth: auth(0x44, 1, 0x5e),
+            }
+            .into(),
         ],
         timestamp: 1_700_000_000_000,
     }

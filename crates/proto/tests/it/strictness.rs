@@ -445,15 +445,16 @@ fn wrong_wire_type() {
 fn too_deep() {
     // Bundle (depth 0) > request (1) > ProverKick (2) > FrameHeader (3).
     let bundle = v1::MessageBundle {
-        requests: vec![v1::MessageRequest {
-            request: Some(v1::message_request::Request::ProverKick(v1::ProverKick {
+        requests: vec![
+            v1::ProverKick {
                 conflicting_a: Some(v1::FrameHeader {
                     frame_number: 3,
                     ..Default::default()
                 }),
                 ..Default::default()
-            })),
-        }],
+            }
+            .into(),
+        ],
         timestamp: 0,
     };
     let bytes = bundle.to_canonical_bytes();
