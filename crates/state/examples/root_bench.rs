@@ -5,15 +5,16 @@
 //! cargo run -p switchyard-state --release --example root_bench
 //! ```
 //!
-//! Prints, best of three runs each: the lattice update alone on one thread, `root_after` on
-//! one thread and on the whole rayon pool (one worker per core), and full commits of the same
-//! frame to the memory store and to a durable redb store (writes, root, receipt, fsync).
+//! Prints, best of three runs each: `root_after` (the lattice update alone) on one thread and
+//! on the whole rayon pool (one worker per core), and full commits of the same frame to the
+//! memory store and to a durable redb store (writes, root, receipt, fsync). The values are 24
+//! bytes long, as account records are.
 
 use std::error::Error;
 use std::time::{Duration, Instant};
 
 use switchyard_router::{Address, Domain};
-use switchyard_state::{ChangeSet, Lattice, MemoryStore, RedbStore, Store};
+use switchyard_state::{ChangeSet, MemoryStore, RedbStore, Store};
 
 const KEYS: u32 = 100_000;
 const RUNS: usize = 3;
@@ -25,7 +26,7 @@ fn address(n: u32) -> Address {
 
 fn value(n: u32, version: u8) -> Vec<u8> {
     let mut value = n.to_le_bytes().to_vec();
-    value.resize(48, version);
+    value.resize(24, version);
     value
 }
 
@@ -59,22 +60,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(|(n, a)| (*a, Some(value(n, 2))))
         .collect();
     let threads = rayon::current_num_threads();
-    println!("state root update cost, {KEYS} changed keys of a {KEYS}-key state, 48-byte values\n");
-
-    let base = Lattice::from_entries(initial.iter().filter_map(|(a, v)| Some((a, v?))));
-    let lattice_only = best(|| {
-        let mut lattice = base.clone();
-        let start = Instant::now();
-        for ((address, old), (_, new)) in initial.iter().zip(update.iter()) {
-            if let (Some(old), Some(new)) = (old, new) {
-                lattice.remove(address, old);
-                lattice.insert(address, new);
-            }
-        }
-        std::hint::black_box(lattice.root());
-        Ok(start.elapsed())
-    })?;
-    report("lattice update alone, 1 thread", lattice_only);
+    println!(
+        "state root update cost, {KEYS} changed keys of a {KEYS}-key state, 24-byte values (an account record)\n"
+    );
 
     let memory = MemoryStore::new();
     memory.commit(1, &initial, &mut |_| Vec::new())?;

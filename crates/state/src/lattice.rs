@@ -4,23 +4,17 @@
 //! The construction is documented on [`Lattice`].
 
 use std::fmt;
-use std::sync::LazyLock;
 
 use rayon::prelude::*;
-use switchyard_router::Address;
+use switchyard_router::{Address, Domain};
 
 use crate::{ChangeSet, StoreError};
 
 const ENTRY_CONTEXT: &str = "switchyard v1 state lattice entry";
 const ROOT_CONTEXT: &str = "switchyard v1 state root";
 
-/// Length of [`Address::to_bytes`], the first part of an entry's input.
-const ADDRESS_BYTES: usize = 64;
-
 /// Change sets at least this large are hashed on the rayon pool.
 const PARALLEL_THRESHOLD: usize = 64;
-
-static ENTRY_KEY: LazyLock<[u8; 32]> = LazyLock::new(|| blake3::derive_key(ENTRY_CONTEXT, b""));
 
 /// A commitment to the entire state: identical on every node that applied the same frames.
 /// Displayed as 64 hex digits.
@@ -59,10 +53,15 @@ impl fmt::Debug for StateRoot {
 ///
 /// - **Entry vector.** A stored entry `(address, value)` maps to a vector of
 ///   [`Lattice::LANES`] = 1024 lanes of `u16`: the first 2048 bytes of the BLAKE3 extendable
-///   output of `address (64 bytes) ‖ value` in keyed mode, with the key
-///   `BLAKE3-derive_key("switchyard v1 state lattice entry", "")`, read as little-endian `u16`s.
-///   The address has a fixed length, so the input encodes the pair unambiguously; an empty
-///   value is an entry (a non-zero vector), an absent address contributes nothing.
+///   output of `key (32 bytes) ‖ value` in keyed mode, where `key` is the address's key inside
+///   its domain and the BLAKE3 key is the domain's entry key
+///   `BLAKE3-derive_key("switchyard v1 state lattice entry", domain (32 bytes))`, read as
+///   little-endian `u16`s. The domain selects the hash function and the key has a fixed
+///   length, so the pair is encoded unambiguously; an empty value is an entry (a non-zero
+///   vector), an absent address contributes nothing. (The domain is in the BLAKE3 key rather
+///   than in the input so that a key and a value of up to 32 bytes, an account record among
+///   them, fit one 64-byte block: BLAKE3 then compresses nothing but the output blocks, and a
+///   change set, sorted by address, derives each domain's key once.)
 /// - **Lattice.** The lattice of a state is the lane-wise wrapping sum (mod 2^16) of the
 ///   vectors of all its entries. The empty state has the all-zero lattice. Addition is
 ///   commutative and associative, so the lattice depends on the set of entries only: not on
@@ -103,6 +102,35 @@ pub struct Lattice {
     lanes: Box<[u16; Lattice::LANES]>,
 }
 
+/// Where entry vectors are expanded: a buffer reused from entry to entry (the expansion
+/// overwrites all of it), and the entry key of the domain hashed last (a change set is sorted
+/// by address, so its entries come domain by domain).
+struct Expander {
+    vector: [u8; Lattice::BYTES],
+    domain_key: Option<(Domain, [u8; 32])>,
+}
+
+impl Expander {
+    fn new() -> Self {
+        Self {
+            vector: [0; Lattice::BYTES],
+            domain_key: None,
+        }
+    }
+
+    /// `BLAKE3-derive_key("switchyard v1 state lattice entry", domain)`.
+    fn key_of(&mut self, domain: &Domain) -> [u8; 32] {
+        match &self.domain_key {
+            Some((cached, key)) if cached == domain => *key,
+            _ => {
+                let key = blake3::derive_key(ENTRY_CONTEXT, &domain.0);
+                self.domain_key = Some((*domain, key));
+                key
+            }
+        }
+    }
+}
+
 /// One address's change: its value before (`None`: absent) and after (`None`: deleted).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Update<'a> {
@@ -126,21 +154,22 @@ impl Lattice {
 
     /// The lattice of a state given as its entries, in any order.
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = (&'a Address, &'a [u8])>) -> Self {
-        let (mut lattice, mut scratch) = (Self::new(), [0; Self::BYTES]);
+        let (mut lattice, mut expander) = (Self::new(), Expander::new());
         for (address, value) in entries {
-            lattice.mix(&mut scratch, address, value, u16::wrapping_add);
+            lattice.mix(&mut expander, address, value, u16::wrapping_add);
         }
         lattice
     }
 
-    /// Adds the entry `(address, value)`.
+    /// Adds the entry `(address, value)`. (Each call derives the domain's entry key afresh;
+    /// [`Lattice::from_entries`] and the stores' commits derive it once per domain.)
     pub fn insert(&mut self, address: &Address, value: &[u8]) {
-        self.mix(&mut [0; Self::BYTES], address, value, u16::wrapping_add);
+        self.mix(&mut Expander::new(), address, value, u16::wrapping_add);
     }
 
     /// Removes the entry `(address, value)`, which must have been added.
     pub fn remove(&mut self, address: &Address, value: &[u8]) {
-        self.mix(&mut [0; Self::BYTES], address, value, u16::wrapping_sub);
+        self.mix(&mut Expander::new(), address, value, u16::wrapping_sub);
     }
 
     /// Adds every lane of `other` (the union of two disjoint states).
@@ -189,7 +218,7 @@ impl Lattice {
     }
 
     /// Applies one address's change; `scratch` receives the entry vectors on their way in.
-    fn update(&mut self, scratch: &mut [u8; Self::BYTES], update: &Update<'_>) {
+    fn update(&mut self, scratch: &mut Expander, update: &Update<'_>) {
         if update.old == update.new {
             return;
         }
@@ -204,7 +233,7 @@ impl Lattice {
     /// Applies a frame's changes, hashing on the rayon pool when there are many.
     pub(crate) fn apply(&mut self, updates: &[Update<'_>]) {
         if updates.len() < PARALLEL_THRESHOLD {
-            let mut scratch = [0; Self::BYTES];
+            let mut scratch = Expander::new();
             for update in updates {
                 self.update(&mut scratch, update);
             }
@@ -215,7 +244,7 @@ impl Lattice {
             .par_iter()
             .with_min_len(PARALLEL_THRESHOLD / 2)
             .fold(
-                || (Lattice::new(), Box::new([0; Self::BYTES])),
+                || (Lattice::new(), Box::new(Expander::new())),
                 |(mut sum, mut scratch), update| {
                     sum.update(&mut scratch, update);
                     (sum, scratch)
@@ -274,29 +303,30 @@ impl Lattice {
     /// `scratch`: a buffer the caller reuses, since the expansion overwrites all of it.
     fn mix(
         &mut self,
-        scratch: &mut [u8; Self::BYTES],
+        expander: &mut Expander,
         address: &Address,
         value: &[u8],
         op: impl Fn(u16, u16) -> u16,
     ) {
-        let mut hasher = blake3::Hasher::new_keyed(&ENTRY_KEY);
-        // One contiguous input when the value is short (account records are): BLAKE3 then
-        // compresses the address's block straight from it instead of buffering each part.
-        let mut input = [0u8; 2 * ADDRESS_BYTES];
-        let (head, tail) = input.split_at_mut(ADDRESS_BYTES);
+        let mut hasher = blake3::Hasher::new_keyed(&expander.key_of(&address.domain));
+        // One contiguous input when the value is short (account records are): the key and
+        // the value then fit one 64-byte block, and BLAKE3 compresses nothing before the
+        // output blocks.
+        let mut input = [0u8; 64];
+        let (head, tail) = input.split_at_mut(32);
         match tail.get_mut(..value.len()) {
             Some(tail) => {
-                head.copy_from_slice(&address.to_bytes());
+                head.copy_from_slice(&address.key);
                 tail.copy_from_slice(value);
-                hasher.update(input.get(..ADDRESS_BYTES + value.len()).unwrap_or_default());
+                hasher.update(input.get(..32 + value.len()).unwrap_or_default());
             }
             None => {
-                hasher.update(&address.to_bytes());
+                hasher.update(&address.key);
                 hasher.update(value);
             }
         }
-        hasher.finalize_xof().fill(scratch);
-        let (chunks, _) = scratch.as_chunks::<2>();
+        hasher.finalize_xof().fill(&mut expander.vector);
+        let (chunks, _) = expander.vector.as_chunks::<2>();
         for (lane, chunk) in self.lanes.iter_mut().zip(chunks) {
             *lane = op(*lane, u16::from_le_bytes(*chunk));
         }
@@ -403,16 +433,16 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_vector_is_the_keyed_xof_of_address_then_value_at_every_value_length() {
+    fn an_entry_vector_is_the_domain_keyed_xof_of_key_then_value_at_every_value_length() {
         let address = Address::new(Domain([9; 32]), [8; 32]);
-        for len in [0, 1, 24, 63, 64, 65, 200] {
+        for len in [0, 1, 24, 31, 32, 33, 64, 200] {
             let value = vec![0xa5; len];
             let mut lattice = Lattice::new();
             lattice.insert(&address, &value);
-            // The construction of the module docs, written out plainly.
+            // The construction of the type's docs, written out plainly.
             let mut bytes = [0u8; Lattice::BYTES];
-            blake3::Hasher::new_keyed(&blake3::derive_key(ENTRY_CONTEXT, b""))
-                .update(&address.to_bytes())
+            blake3::Hasher::new_keyed(&blake3::derive_key(ENTRY_CONTEXT, &[9; 32]))
+                .update(&[8; 32])
                 .update(&value)
                 .finalize_xof()
                 .fill(&mut bytes);
@@ -420,6 +450,28 @@ mod tests {
             let expected: Vec<u16> = lanes.iter().map(|l| u16::from_le_bytes(*l)).collect();
             assert_eq!(lattice.lanes.to_vec(), expected, "value of {len} bytes");
         }
+    }
+
+    #[test]
+    fn the_domain_key_cache_never_mixes_domains() {
+        // Entries of alternating domains through one expander (as in a change set that
+        // crosses domains) give the sum of their vectors taken one by one.
+        let entries: Vec<(Address, Vec<u8>)> = (0..6u8)
+            .map(|n| (Address::new(Domain([n % 2; 32]), [n; 32]), vec![n; 24]))
+            .collect();
+        let together = Lattice::from_entries(entries.iter().map(|(a, v)| (a, v.as_slice())));
+        let mut one_by_one = Lattice::new();
+        for (address, value) in &entries {
+            one_by_one.insert(address, value);
+        }
+        assert_eq!(together, one_by_one);
+        // And swapping two entries' domains changes the lattice.
+        let mut swapped = Lattice::new();
+        for (address, value) in &entries {
+            let other = Domain([1 - address.domain.0[0]; 32]);
+            swapped.insert(&Address::new(other, address.key), value);
+        }
+        assert_ne!(swapped, together);
     }
 
     #[test]
@@ -441,7 +493,7 @@ mod tests {
         );
         assert_eq!(
             lattice.root().to_string(),
-            "dc65f7c0664cd2900c27983113f85e0a0eb6414efdeae170cf1d018f560664c1"
+            "4fbad1f6ef144202f97085f22d0c376ac60193100e296d1d02d4930adea1c400"
         );
     }
 }
