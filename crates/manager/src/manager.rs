@@ -157,9 +157,10 @@ impl Manager {
                 apply_message(&ctx, &prepared, &*state)
             })?;
             if applied.status == MessageStatus::Rejected {
-                return Err(applied
-                    .error
-                    .unwrap_or_else(|| ManagerError::Config("rejected without reason".into())));
+                return Err(applied.error.map_or_else(
+                    || ManagerError::Config("rejected without reason".into()),
+                    |error| *error,
+                ));
             }
             if let Some(changes) = &applied.changes {
                 write_changes(state, changes)?;
@@ -168,7 +169,7 @@ impl Manager {
                 status: applied.status,
                 cost: prepared.cost,
                 fee: applied.fee,
-                error: applied.error,
+                error: applied.error.map(|error| *error),
             })
         })();
         let status = match &result {

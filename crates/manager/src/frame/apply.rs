@@ -24,13 +24,18 @@ pub(crate) struct Applied {
     pub(crate) status: MessageStatus,
     /// Fees settled.
     pub(crate) fee: u128,
-    /// Why it failed, when it did.
-    pub(crate) error: Option<ManagerError>,
+    /// Why it failed, when it did (boxed: most messages succeed, and results are moved
+    /// around by the frame).
+    pub(crate) error: Option<Box<ManagerError>>,
     /// The message's writes (fees and nonces included); `None` when it had no effect.
     pub(crate) changes: Option<ChangeSet>,
     /// Time spent applying it, for the request-duration metric (never in receipts or state).
     pub(crate) seconds: f64,
 }
+
+/// A message's run in a frame: how it ended, or the failure (boxed, it is rare) that stops
+/// the frame.
+pub(crate) type Ran = Result<Applied, Box<ManagerError>>;
 
 /// Applies `prepared` on top of `base`. Errors are only failures that must stop the frame
 /// (`Temporary` or `Critical` severity); the message's own failures are in [`Applied`].
@@ -46,7 +51,7 @@ pub(crate) fn apply_message(
             return Ok(Applied {
                 status: MessageStatus::Rejected,
                 fee: 0,
-                error: Some(escalate(error)?),
+                error: Some(Box::new(escalate(error)?)),
                 changes: None,
                 seconds: 0.0,
             });
@@ -97,7 +102,7 @@ fn failed(fee: u128, error: ManagerError, changes: ChangeSet) -> Applied {
     Applied {
         status: MessageStatus::Failed,
         fee,
-        error: Some(error),
+        error: Some(Box::new(error)),
         changes: Some(changes),
         seconds: 0.0,
     }

@@ -11,7 +11,7 @@ use switchyard_router::{Address, Severity, StateError, StateRead};
 use switchyard_state::{ChangeSet, Head, Overlay, Snapshot};
 
 use super::Frame;
-use super::apply::Applied;
+use super::apply::Ran;
 use super::execute::Slot;
 use super::pending::PendingState;
 use super::prepare::Refused;
@@ -33,13 +33,13 @@ const OUTCOMES_PER_PIECE: usize = 512;
 /// A frame after execution: each message's slot and result, its hash, and the frame's writes.
 pub(super) struct Executed<'r> {
     pub(super) slots: Vec<Slot<'r>>,
-    pub(super) results: Vec<Option<Result<Applied>>>,
+    pub(super) results: Vec<Option<Ran>>,
     pub(super) hashes: Vec<[u8; 32]>,
     pub(super) pending: PendingState,
 }
 
 /// A message at the end of execution: its position, its slot, its result and its hash.
-type Finished<'a, 'r> = (usize, ((Slot<'r>, Option<Result<Applied>>), &'a [u8; 32]));
+type Finished<'a, 'r> = (usize, ((Slot<'r>, Option<Ran>), &'a [u8; 32]));
 
 impl Manager {
     /// Step 7: builds the receipt, credits the frame's fees, and commits the frame's writes
@@ -73,24 +73,28 @@ impl Manager {
         let outcome = |(index, ((slot, result), hash)): Finished<'_, '_>| {
             self.outcome(index, slot, result, hash)
         };
-        let (outcomes, tallies): (Vec<MessageOutcome>, Vec<Result<Tally>>) = if sequential {
-            slots
-                .into_iter()
-                .zip(results)
-                .zip(&hashes)
-                .enumerate()
-                .map(outcome)
-                .unzip()
-        } else {
-            slots
-                .into_par_iter()
-                .zip(results)
-                .zip(&hashes)
-                .enumerate()
-                .map(outcome)
-                .unzip()
-        };
-        let tallies: Vec<Tally> = tallies.into_iter().collect::<Result<_>>()?;
+        let (outcomes, tallies): (Vec<MessageOutcome>, Vec<Result<Tally, Box<ManagerError>>>) =
+            if sequential {
+                slots
+                    .into_iter()
+                    .zip(results)
+                    .zip(&hashes)
+                    .enumerate()
+                    .map(outcome)
+                    .unzip()
+            } else {
+                slots
+                    .into_par_iter()
+                    .zip(results)
+                    .zip(&hashes)
+                    .enumerate()
+                    .map(outcome)
+                    .unzip()
+            };
+        let tallies: Vec<Tally> = tallies
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|error| *error)?;
         let total_fees = tallies
             .iter()
             .try_fold(0u128, |sum, tally| sum.checked_add(tally.fee))
@@ -143,9 +147,9 @@ impl Manager {
         &self,
         index: usize,
         slot: Slot,
-        result: Option<Result<Applied>>,
+        result: Option<Ran>,
         hash: &[u8; 32],
-    ) -> (MessageOutcome, Result<Tally>) {
+    ) -> (MessageOutcome, Result<Tally, Box<ManagerError>>) {
         let mut outcome = MessageOutcome {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             message_hash: hash.to_vec(),
@@ -161,17 +165,17 @@ impl Manager {
         outcome: &mut MessageOutcome,
         index: usize,
         slot: &Slot,
-        result: Option<Result<Applied>>,
-    ) -> Result<Tally> {
+        result: Option<Ran>,
+    ) -> Result<Tally, Box<ManagerError>> {
         match (slot, result) {
             (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
                 // Not the message's fault (e.g. the store failed while routing): the frame
                 // cannot be decided, so it is not committed, and the manager stops.
                 self.inner.cancel.cancel();
-                Err(self.escalate(ManagerError::FrameAborted {
+                Err(Box::new(self.escalate(ManagerError::FrameAborted {
                     index,
                     reason: refused.error.to_string(),
-                }))
+                })))
             }
             (Err(refused), _) => {
                 outcome.set_status(refused.status);
@@ -204,10 +208,10 @@ impl Manager {
                     engine: prepared.engine_name(),
                 })
             }
-            (Ok(_), Some(Err(error))) => Err(self.escalate(error)),
-            (Ok(_), None) => Err(ManagerError::Internal(format!(
+            (Ok(_), Some(Err(error))) => Err(Box::new(self.escalate(*error))),
+            (Ok(_), None) => Err(Box::new(ManagerError::Internal(format!(
                 "the scheduler skipped message {index}"
-            ))),
+            )))),
         }
     }
 
@@ -292,7 +296,7 @@ impl StateRead for FrameWrites<'_> {
 
 /// The metrics status of a refused message.
 fn refusal_status(refused: &Refused) -> Status {
-    match (&refused.error, refused.status) {
+    match (&*refused.error, refused.status) {
         (ManagerError::Route(switchyard_router::RouteError::NoEngine { .. }), _) => {
             Status::NoEngine
         }

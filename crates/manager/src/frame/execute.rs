@@ -13,7 +13,7 @@ use switchyard_router::{ExecutionContext, StateRead};
 use switchyard_state::{Head, Snapshot};
 
 use super::Frame;
-use super::apply::{Applied, apply_message};
+use super::apply::{Ran, apply_message};
 use super::commit::Executed;
 use super::pending::PendingState;
 use super::prepare::{PrepareEnv, Prepared, Refused, decode_requests, parse_target, route_message};
@@ -206,7 +206,7 @@ impl Manager {
         slots: &[Slot<'_>],
         graph: &schedule::Graph,
         snapshot: Arc<dyn Snapshot>,
-    ) -> (PendingState, Vec<Option<Result<Applied>>>) {
+    ) -> (PendingState, Vec<Option<Ran>>) {
         // Both are sized for the declared writes (a slight overestimate: not every declared
         // write happens).
         let (mut published, mut kept) = (0, 0);
@@ -250,14 +250,13 @@ impl Manager {
         slots: &[Slot],
         graph: &schedule::Graph,
         pending: &PendingState,
-    ) -> Vec<Option<Result<Applied>>> {
+    ) -> Vec<Option<Ran>> {
         let waits: Vec<std::sync::atomic::AtomicUsize> = graph
             .waits_for
             .iter()
             .map(|&n| std::sync::atomic::AtomicUsize::new(n))
             .collect();
-        let results: Vec<Mutex<Option<Result<Applied>>>> =
-            slots.iter().map(|_| Mutex::new(None)).collect();
+        let results: Vec<Mutex<Option<Ran>>> = slots.iter().map(|_| Mutex::new(None)).collect();
         let shared = Shared {
             manager: self,
             ctx,
@@ -326,7 +325,7 @@ struct Shared<'a> {
     pending: &'a PendingState,
     graph: &'a schedule::Graph,
     waits: &'a [std::sync::atomic::AtomicUsize],
-    results: &'a [Mutex<Option<Result<Applied>>>],
+    results: &'a [Mutex<Option<Ran>>],
 }
 
 impl<'a> Shared<'a> {
@@ -368,7 +367,7 @@ impl Manager {
         prepared: &Prepared,
         pending: &PendingState,
         visibility: Visibility,
-    ) -> Result<Applied> {
+    ) -> Ran {
         let started = Instant::now();
         let base: &dyn StateRead = match visibility.isolated {
             true => pending.committed(),
@@ -377,7 +376,8 @@ impl Manager {
         let mut applied = self
             .inner
             .retry
-            .run(&self.inner.cancel, || apply_message(ctx, prepared, base))?;
+            .run(&self.inner.cancel, || apply_message(ctx, prepared, base))
+            .map_err(Box::new)?;
         if let Some(changes) = applied.changes.take() {
             match visibility.publish {
                 true => pending.absorb(changes),

@@ -52,8 +52,8 @@ impl Prepared<'_> {
 pub(crate) struct Refused {
     /// `Malformed` (not canonical) or `Rejected` (everything else).
     pub(crate) status: MessageStatus,
-    /// Why.
-    pub(crate) error: ManagerError,
+    /// Why: boxed, so that a frame's slots (mostly prepared messages) stay small to move.
+    pub(crate) error: Box<ManagerError>,
 }
 
 impl Refused {
@@ -64,7 +64,10 @@ impl Refused {
             | ManagerError::NotAnOperation(_) => MessageStatus::Malformed,
             _ => MessageStatus::Rejected,
         };
-        Self { status, error }
+        Self {
+            status,
+            error: Box::new(error),
+        }
     }
 }
 
