@@ -217,25 +217,25 @@ impl Lattice {
         Ok(lattice)
     }
 
-    /// Applies one address's change; `scratch` receives the entry vectors on their way in.
-    fn update(&mut self, scratch: &mut Expander, update: &Update<'_>) {
+    /// Applies one address's change; `expander` expands the entry vectors on their way in.
+    fn update(&mut self, expander: &mut Expander, update: &Update<'_>) {
         if update.old == update.new {
             return;
         }
         if let Some(old) = update.old {
-            self.mix(scratch, update.address, old, u16::wrapping_sub);
+            self.mix(expander, update.address, old, u16::wrapping_sub);
         }
         if let Some(new) = update.new {
-            self.mix(scratch, update.address, new, u16::wrapping_add);
+            self.mix(expander, update.address, new, u16::wrapping_add);
         }
     }
 
     /// Applies a frame's changes, hashing on the rayon pool when there are many.
     pub(crate) fn apply(&mut self, updates: &[Update<'_>]) {
         if updates.len() < PARALLEL_THRESHOLD {
-            let mut scratch = Expander::new();
+            let mut expander = Expander::new();
             for update in updates {
-                self.update(&mut scratch, update);
+                self.update(&mut expander, update);
             }
             return;
         }
@@ -245,9 +245,9 @@ impl Lattice {
             .with_min_len(PARALLEL_THRESHOLD / 2)
             .fold(
                 || (Lattice::new(), Box::new(Expander::new())),
-                |(mut sum, mut scratch), update| {
-                    sum.update(&mut scratch, update);
-                    (sum, scratch)
+                |(mut sum, mut expander), update| {
+                    sum.update(&mut expander, update);
+                    (sum, expander)
                 },
             )
             .map(|(sum, _)| sum)
@@ -299,8 +299,8 @@ impl Lattice {
         Ok(())
     }
 
-    /// Adds (`op` = wrapping add) or subtracts the vector of `(address, value)`, expanded into
-    /// `scratch`: a buffer the caller reuses, since the expansion overwrites all of it.
+    /// Adds (`op` = wrapping add) or subtracts the vector of `(address, value)`, expanded by
+    /// `expander`, which the caller reuses from entry to entry.
     fn mix(
         &mut self,
         expander: &mut Expander,
