@@ -308,24 +308,13 @@ impl Lattice {
         value: &[u8],
         op: impl Fn(u16, u16) -> u16,
     ) {
-        let mut hasher = blake3::Hasher::new_keyed(&expander.key_of(&address.domain));
-        // One contiguous input when the value is short (account records are): the key and
-        // the value then fit one 64-byte block, and BLAKE3 compresses nothing before the
-        // output blocks.
-        let mut input = [0u8; 64];
-        let (head, tail) = input.split_at_mut(32);
-        match tail.get_mut(..value.len()) {
-            Some(tail) => {
-                head.copy_from_slice(&address.key);
-                tail.copy_from_slice(value);
-                hasher.update(input.get(..32 + value.len()).unwrap_or_default());
-            }
-            None => {
-                hasher.update(&address.key);
-                hasher.update(value);
-            }
-        }
-        hasher.finalize_xof().fill(&mut expander.vector);
+        // A key and a value of up to 32 bytes (account records) fill at most one 64-byte
+        // block, which BLAKE3 buffers: it compresses nothing before the output blocks.
+        blake3::Hasher::new_keyed(&expander.key_of(&address.domain))
+            .update(&address.key)
+            .update(value)
+            .finalize_xof()
+            .fill(&mut expander.vector);
         let (chunks, _) = expander.vector.as_chunks::<2>();
         for (lane, chunk) in self.lanes.iter_mut().zip(chunks) {
             *lane = op(*lane, u16::from_le_bytes(*chunk));
