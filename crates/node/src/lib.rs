@@ -1,6 +1,6 @@
 //! The `switchyard` binary's library: the commands behind `switchyard decode` and
-//! `switchyard bench` (with the human summary it prints beside its JSON), and the deterministic workloads the benchmarks and the determinism
-//! tests share.
+//! `switchyard bench` (with the human summary it prints beside its JSON), and the
+//! deterministic workloads the benchmarks and the determinism tests share.
 //!
 //! ```
 //! use switchyard_node::workload::{transfers, TransferParams};

@@ -20,7 +20,7 @@ use crate::memory_manager;
 fn decode_transfer(target: &[u8], bytes: &[u8]) -> (Key, u64, Key, u128) {
     assert_eq!(target, NATIVE_TOKEN.0.as_slice(), "target");
     let request = MessageRequest::from_canonical_bytes(bytes).unwrap();
-    let Some(Request::Transaction(transaction)) = request.request.clone() else {
+    let Some(Request::Transaction(transaction)) = &request.request else {
         panic!("not a transfer: {request:?}");
     };
     let Transaction {
@@ -28,7 +28,7 @@ fn decode_transfer(target: &[u8], bytes: &[u8]) -> (Key, u64, Key, u128) {
         amount,
         auth: Some(auth),
         ..
-    } = *transaction
+    } = transaction.as_ref()
     else {
         panic!("not a signed transfer: {request:?}");
     };
