@@ -25,6 +25,7 @@ pub use summary::summary;
 
 // Used by the binary only.
 use clap as _;
+use libmimalloc_sys as _;
 use mimalloc as _;
 use tracing_subscriber as _;
 
