@@ -14,13 +14,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long memory freed to mimalloc stays mapped before mimalloc returns it to the OS.
 ///
-/// mimalloc 3 purges, about once a second, every range that is free at that moment. Between
-/// two frames nearly all of a frame's working set (decoded messages, overlays, change sets)
-/// is free, so a purge landing there hands it back and the next frame faults it in again,
-/// page by page, on the worker threads: a few milliseconds of a 20 ms frame, measured as
-/// 500-4,000 page faults in a 100,000-message `bench` run at the default and about 35 at
+/// By default mimalloc 3 purges about once a second: the first free after a purge sets a
+/// deadline a second ahead, and at the deadline every range free at that moment goes back.
+/// Between two frames nearly all of a frame's working set (decoded messages, overlays,
+/// change sets) is free, so a purge landing there hands it back, and the next frame's
+/// workers fault it in again (on these VMs, ~5 ms per 2 MiB transparent huge page): up to
+/// 4,000 worker page faults in a 100,000-message `bench` run at the default, about 35 at
 /// this delay. A node runs frames back to back, so it keeps that memory, and still returns
-/// it after ten idle seconds (the decay that jemalloc uses by default).
+/// it after ten idle seconds (the decay jemalloc uses by default).
 const PURGE_DELAY_MS: std::ffi::c_long = 10_000;
 
 /// mimalloc's `mi_option_purge_delay`: its number in `mi_option_t` (`mimalloc.h`, the same
