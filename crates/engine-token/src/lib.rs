@@ -81,6 +81,7 @@
 //! assert_eq!(balance(&state, &NATIVE_TOKEN, &alice.public_key())?, 10_000 - 500 - fee);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod builders;

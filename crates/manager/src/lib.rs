@@ -37,6 +37,7 @@
 //! assert_eq!(switchyard_token::balance(snapshot.as_ref(), &NATIVE_TOKEN, &bob)?, 250);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod builder;

@@ -33,6 +33,7 @@
 //! assert!(text.contains("switchyard_frame_height 42"));
 //! assert!(text.ends_with("# EOF\n"));
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 #![cfg_attr(
     test,

@@ -11,6 +11,7 @@
 //! assert_eq!(report.applied, 4);
 //! # Ok::<(), switchyard_node::NodeError>(())
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod bench;

@@ -35,6 +35,7 @@
 //!
 //! # Feature flags
 //! - `proptest`: derives `proptest::arbitrary::Arbitrary` for every wire type.
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod any;

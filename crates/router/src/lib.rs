@@ -30,6 +30,7 @@
 //! assert_eq!(address.to_string().parse::<Address>()?, address);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod access;

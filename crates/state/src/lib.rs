@@ -39,6 +39,7 @@
 //! assert_eq!(head.state_root, store.recompute_root()?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod changes;
