@@ -103,10 +103,13 @@ struct TokenConfigFlags {
     transferable: bool,
 }
 
-/// A token's metadata payload that does not decode.
+/// What a [`StateError::Corrupt`] about a token's metadata names.
+const TOKEN_RECORD: &str = "token metadata record";
+
+/// A token's metadata record that does not read as one.
 fn corrupt_token(reason: String) -> StateError {
     StateError::Corrupt {
-        what: "token metadata record",
+        what: TOKEN_RECORD,
         reason,
     }
 }
@@ -151,7 +154,6 @@ impl TokenInfo {
     /// Reads a token from its metadata record's payload (the type domain is the caller's
     /// business). A payload that does not decode is [`StateError::Corrupt`].
     pub fn from_payload(payload: &[u8]) -> Result<Self, StateError> {
-        const WHAT: &str = "token metadata record";
         let stored = StoredToken::decode(payload).map_err(|e| corrupt_token(e.to_string()))?;
         let config = stored.config.unwrap_or_default();
         Ok(Self {
@@ -159,10 +161,10 @@ impl TokenInfo {
             symbol: config.symbol,
             decimals: config.decimals,
             max_supply: config.max_supply.map(u128::from),
-            mint_authority: optional_key(&config.mint_authority, WHAT)?,
+            mint_authority: optional_key(&config.mint_authority, TOKEN_RECORD)?,
             mintable: config.mintable,
             transferable: config.transferable,
-            owner: optional_key(&stored.owner, WHAT)?,
+            owner: optional_key(&stored.owner, TOKEN_RECORD)?,
             supply: stored.supply.map_or(0, u128::from),
             mint_revoked: stored.mint_revoked,
         })
@@ -175,10 +177,7 @@ pub fn token_info(state: &dyn StateRead, token: &Domain) -> Result<Option<TokenI
     match load_token(state, token) {
         Ok(info) => Ok(Some(info)),
         Err(Failure::Token(TokenError::UnknownToken { .. })) => Ok(None),
-        Err(Failure::Token(other)) => Err(StateError::Corrupt {
-            what: "token metadata record",
-            reason: other.to_string(),
-        }),
+        Err(Failure::Token(other)) => Err(corrupt_token(other.to_string())),
         Err(Failure::State(error)) => Err(error),
     }
 }
