@@ -67,10 +67,12 @@ fn suite(out: &mut String, report: &Value, ratios: &serde_json::Map<String, Valu
     for (name, ratio) in ratios {
         let value = number(ratio, "ratio");
         let target = number(ratio, "target");
+        // The report's own verdict, not one worked out again here.
+        let met = ratio.get("met").and_then(Value::as_bool);
         let _ = writeln!(
             out,
             "  {name:<24}{value:>9.3}  target {target:<7} {}  ({} / {})",
-            verdict(value >= target),
+            met.map_or("?", verdict),
             thousands(number(ratio, "numerator")),
             thousands(number(ratio, "denominator")),
         );
@@ -184,8 +186,8 @@ mod tests {
         let report = json!({
             "messages": 300, "frame_size": 100, "rounds": 1, "peak_rss_kb": 2048,
             "ratios": {
-                "parallel_speedup": { "numerator": 90.0, "denominator": 50.0, "ratio": 1.8, "target": 1.8 },
-                "manager_overhead": { "numerator": 80.0, "denominator": 100.0, "ratio": 0.8, "target": 0.9 },
+                "parallel_speedup": { "numerator": 90.0, "denominator": 50.0, "ratio": 1.8, "target": 1.8, "met": true },
+                "manager_overhead": { "numerator": 80.0, "denominator": 100.0, "ratio": 0.8, "target": 0.9, "met": false },
             },
             "preverified_tps": 450_000.0,
             "runs": [{ "label": "conflict-free, 1 thread", "threads": 1, "tps": 50.0,
