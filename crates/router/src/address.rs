@@ -1,7 +1,9 @@
 //! Domains, keys and addresses (DESIGN §3).
 
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// A 32-byte key inside a domain.
 pub type Key = [u8; 32];
@@ -197,55 +199,80 @@ impl FromStr for Address {
     }
 }
 
-/// A [`std::hash::BuildHasher`] for maps keyed by [`Address`] (stores, frame views).
+/// A [`std::hash::BuildHasher`] for tables keyed by [`Address`]: stores, a frame's view and
+/// its dependency graph.
 ///
-/// Addresses are public keys and BLAKE3 outputs, whose bytes are already well mixed, so the
-/// hasher only folds them with a multiply-rotate; it is several times faster than SipHash on
-/// 64-byte keys. It has no random seed: use it for lookups, never to order anything.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AddressHashBuilder;
+/// Addresses are not all well mixed: a transfer's recipient is any 32 bytes its sender
+/// chooses. A hash anyone can compute lets a sender choose thousands of addresses with one
+/// hash, which turns every lookup in a frame's tables into a scan (quadratic in the frame) and,
+/// in the dependency graph, makes unrelated messages conflict. So the hash is foldhash (a few
+/// folded multiplies for 64 bytes) with seeds drawn once per process from the standard
+/// library's random hash keys: every builder of a process hashes alike, and no one outside it
+/// knows how. The hash differs between processes and runs: use it for lookups, never for
+/// anything every node must agree on.
+#[derive(Clone, Copy)]
+pub struct AddressHashBuilder(foldhash::fast::SeedableRandomState);
 
-/// The hasher of [`AddressHashBuilder`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AddressHasher(u64);
+/// The process's seeds, drawn on first use.
+static SEEDS: LazyLock<(u64, foldhash::SharedSeed)> = LazyLock::new(|| {
+    // `RandomState::new` keys SipHash from the operating system's random source.
+    let random = std::collections::hash_map::RandomState::new();
+    (
+        random.hash_one(0u8),
+        foldhash::SharedSeed::from_u64(random.hash_one(1u8)),
+    )
+});
 
-impl AddressHasher {
-    /// Folds one 8-byte word into the state.
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0 ^ word)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(23);
+impl Default for AddressHashBuilder {
+    fn default() -> Self {
+        let (per_hasher, shared) = &*SEEDS;
+        Self(foldhash::fast::SeedableRandomState::with_seed(
+            *per_hasher,
+            shared,
+        ))
     }
 }
 
-impl std::hash::Hasher for AddressHasher {
+impl fmt::Debug for AddressHashBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The seeds stay out of logs.
+        f.write_str("AddressHashBuilder")
+    }
+}
+
+/// The hasher of [`AddressHashBuilder`].
+#[derive(Clone)]
+pub struct AddressHasher(foldhash::fast::FoldHasher);
+
+impl fmt::Debug for AddressHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AddressHasher")
+    }
+}
+
+impl Hasher for AddressHasher {
     fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
+        self.0.finish()
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Whole words are read as they are (an address's halves are four words each); a short
-        // tail, which addresses never have, is zero-padded into one more word.
-        let (words, tail) = bytes.as_chunks::<8>();
-        for word in words {
-            self.mix(u64::from_le_bytes(*word));
-        }
-        if !tail.is_empty() {
-            let mut word = [0u8; 8];
-            word.iter_mut().zip(tail).for_each(|(w, b)| *w = *b);
-            self.mix(u64::from_le_bytes(word));
-        }
+        self.0.write(bytes);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0.write_u64(value);
     }
 
     fn write_usize(&mut self, _length_prefix: usize) {
-        // Only slice length prefixes reach here, and every address has the same lengths.
+        // Only slice length prefixes reach here (a domain's and a key's), and every address
+        // has the same: folding them in would tell no two addresses apart.
     }
 }
 
-impl std::hash::BuildHasher for AddressHashBuilder {
+impl BuildHasher for AddressHashBuilder {
     type Hasher = AddressHasher;
     fn build_hasher(&self) -> AddressHasher {
-        AddressHasher::default()
+        AddressHasher(self.0.build_hasher())
     }
 }
 
@@ -253,21 +280,6 @@ impl std::hash::BuildHasher for AddressHashBuilder {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    #[test]
-    fn the_address_hasher_reads_whole_words_and_zero_pads_a_tail() {
-        use std::hash::Hasher;
-        let bytes: Vec<u8> = (1..=12).collect();
-        let mut whole = AddressHasher::default();
-        whole.write(&bytes);
-        let mut by_words = AddressHasher::default();
-        by_words.mix(u64::from_le_bytes([1, 2, 3, 4, 5, 6, 7, 8]));
-        by_words.mix(u64::from_le_bytes([9, 10, 11, 12, 0, 0, 0, 0]));
-        assert_eq!(whole.finish(), by_words.finish());
-        let mut other = AddressHasher::default();
-        other.write(&bytes[..11]);
-        assert_ne!(other.finish(), whole.finish());
-    }
 
     proptest! {
         #[test]
@@ -311,16 +323,81 @@ mod tests {
     }
 
     #[test]
-    fn the_address_hasher_tells_addresses_apart() {
-        use std::hash::BuildHasher;
-        let a = AddressHashBuilder.hash_one(Address::new(Domain([1; 32]), [2; 32]));
-        let b = AddressHashBuilder.hash_one(Address::new(Domain([1; 32]), [3; 32]));
-        let c = AddressHashBuilder.hash_one(Address::new(Domain([2; 32]), [2; 32]));
+    fn the_address_hasher_tells_addresses_apart_and_every_builder_of_a_process_agrees() {
+        let hash = |address: Address| AddressHashBuilder::default().hash_one(address);
+        let a = hash(Address::new(Domain([1; 32]), [2; 32]));
+        let b = hash(Address::new(Domain([1; 32]), [3; 32]));
+        let c = hash(Address::new(Domain([2; 32]), [2; 32]));
         assert!(a != b && b != c && a != c);
-        assert_eq!(
-            a,
-            AddressHashBuilder.hash_one(Address::new(Domain([1; 32]), [2; 32]))
-        );
+        assert_eq!(a, hash(Address::new(Domain([1; 32]), [2; 32])));
+    }
+
+    /// The key that gives `target` as the final state of the seedless word-wise hash this
+    /// crate used before (state ^ word, times an odd constant, rotated by 23, per 8-byte word;
+    /// then xor-shifted by 29), after the domain and the key's first three words: every step
+    /// is invertible, so a sender could solve for the last word.
+    fn colliding_key(domain: &Domain, first: [u64; 3], target: u64) -> Key {
+        const C: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mix = |state: u64, word: u64| (state ^ word).wrapping_mul(C).rotate_left(23);
+        let mut state = 0;
+        for word in domain.0.as_chunks::<8>().0 {
+            state = mix(state, u64::from_le_bytes(*word));
+        }
+        for word in first {
+            state = mix(state, word);
+        }
+        // Undo the final xor-shift, then the last rotate and multiply.
+        let mut before_finish = target;
+        for _ in 0..3 {
+            before_finish = target ^ (before_finish >> 29);
+        }
+        let inverse = (0..6).fold(C, |x, _| {
+            x.wrapping_mul(2u64.wrapping_sub(C.wrapping_mul(x)))
+        });
+        let last = before_finish.rotate_right(23).wrapping_mul(inverse) ^ state;
+        let mut key = [0u8; 32];
+        for (slot, word) in key
+            .as_chunks_mut::<8>()
+            .0
+            .iter_mut()
+            .zip(first.iter().chain([&last]))
+        {
+            *slot = word.to_le_bytes();
+        }
+        key
+    }
+
+    #[test]
+    fn addresses_chosen_to_collide_under_a_seedless_hash_do_not_collide_here() {
+        let domain = Domain([7; 32]);
+        let keys: Vec<Key> = (0..64u64)
+            .map(|n| colliding_key(&domain, [n, n * 3, n * 5], 0x5EED))
+            .collect();
+        // The construction works: under the old hash these 64 distinct keys all hash alike.
+        let old = |key: &Key| {
+            let mut state = 0u64;
+            for word in domain
+                .0
+                .as_chunks::<8>()
+                .0
+                .iter()
+                .chain(key.as_chunks::<8>().0)
+            {
+                state = (state ^ u64::from_le_bytes(*word))
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .rotate_left(23);
+            }
+            state ^ (state >> 29)
+        };
+        assert!(keys.iter().all(|key| old(key) == 0x5EED));
+        let builder = AddressHashBuilder::default();
+        let mut hashes: Vec<u64> = keys
+            .iter()
+            .map(|key| builder.hash_one(Address::new(domain, *key)))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), keys.len());
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl MemoryStore {
     pub fn new() -> Self {
         Self {
             current: RwLock::new(Arc::new(Committed {
-                entries: Entries::with_hasher(AddressHashBuilder),
+                entries: Entries::with_hasher(AddressHashBuilder::default()),
                 lattice: Lattice::new(),
                 head: None,
             })),

@@ -75,7 +75,7 @@ impl PendingState {
                 .map(|_| {
                     RwLock::new(HashMap::with_capacity_and_hasher(
                         per_shard,
-                        AddressHashBuilder,
+                        AddressHashBuilder::default(),
                     ))
                 })
                 .collect(),

@@ -11,7 +11,8 @@
 //! addresses (or of pointers to them) no longer fits in cache, which made every lookup a
 //! memory access. Two addresses with the same fingerprint are treated as one: at worst a false
 //! conflict, which runs two messages in frame order that could have run in parallel. Never the
-//! reverse, so the result stays the serial one.
+//! reverse, so the result stays the serial one. The fingerprint's hash is seeded per process,
+//! so such pairs are rare accidents, not something a sender can arrange.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -135,9 +136,10 @@ pub(crate) fn build(footprints: &[Option<Footprint>]) -> Graph {
     graph
 }
 
-/// The address's 64-bit fingerprint (the seedless address hash: the same on every node).
+/// The address's 64-bit fingerprint: the process's seeded address hash (see
+/// [`AddressHashBuilder`]), so that no sender can choose addresses that share one.
 fn fingerprint(address: &Address) -> u64 {
-    AddressHashBuilder.hash_one(address)
+    AddressHashBuilder::default().hash_one(address)
 }
 
 /// Fingerprints are hashes already: the table uses them as they are.
