@@ -332,27 +332,41 @@ mod tests {
         assert_eq!(a, hash(Address::new(Domain([1; 32]), [2; 32])));
     }
 
-    /// The key that gives `target` as the final state of the seedless word-wise hash this
-    /// crate used before (state ^ word, times an odd constant, rotated by 23, per 8-byte word;
-    /// then xor-shifted by 29), after the domain and the key's first three words: every step
-    /// is invertible, so a sender could solve for the last word.
+    /// The seedless word-wise hash this crate used before: per 8-byte word, the state xor the
+    /// word, times an odd constant, rotated by 23; at the end, xor-shifted by 29.
+    const OLD_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+    fn old_mix(state: u64, word: u64) -> u64 {
+        (state ^ word).wrapping_mul(OLD_MULTIPLIER).rotate_left(23)
+    }
+
+    fn old_words(bytes: &[u8; 32]) -> impl Iterator<Item = u64> + '_ {
+        bytes
+            .as_chunks::<8>()
+            .0
+            .iter()
+            .map(|word| u64::from_le_bytes(*word))
+    }
+
+    fn old_hash(address: &Address) -> u64 {
+        let state = old_words(&address.domain.0)
+            .chain(old_words(&address.key))
+            .fold(0, old_mix);
+        state ^ (state >> 29)
+    }
+
+    /// The key that gives `target` as the old hash of an address in `domain` whose key starts
+    /// with the words `first`: every step is invertible, so a sender could solve for the last
+    /// word.
     fn colliding_key(domain: &Domain, first: [u64; 3], target: u64) -> Key {
-        const C: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mix = |state: u64, word: u64| (state ^ word).wrapping_mul(C).rotate_left(23);
-        let mut state = 0;
-        for word in domain.0.as_chunks::<8>().0 {
-            state = mix(state, u64::from_le_bytes(*word));
-        }
-        for word in first {
-            state = mix(state, word);
-        }
+        let state = old_words(&domain.0).chain(first).fold(0, old_mix);
         // Undo the final xor-shift, then the last rotate and multiply.
         let mut before_finish = target;
         for _ in 0..3 {
             before_finish = target ^ (before_finish >> 29);
         }
-        let inverse = (0..6).fold(C, |x, _| {
-            x.wrapping_mul(2u64.wrapping_sub(C.wrapping_mul(x)))
+        let inverse = (0..6).fold(OLD_MULTIPLIER, |x, _| {
+            x.wrapping_mul(2u64.wrapping_sub(OLD_MULTIPLIER.wrapping_mul(x)))
         });
         let last = before_finish.rotate_right(23).wrapping_mul(inverse) ^ state;
         let mut key = [0u8; 32];
@@ -370,34 +384,19 @@ mod tests {
     #[test]
     fn addresses_chosen_to_collide_under_a_seedless_hash_do_not_collide_here() {
         let domain = Domain([7; 32]);
-        let keys: Vec<Key> = (0..64u64)
-            .map(|n| colliding_key(&domain, [n, n * 3, n * 5], 0x5EED))
+        let addresses: Vec<Address> = (0..64u64)
+            .map(|n| Address::new(domain, colliding_key(&domain, [n, n * 3, n * 5], 0x5EED)))
             .collect();
         // The construction works: under the old hash these 64 distinct keys all hash alike.
-        let old = |key: &Key| {
-            let mut state = 0u64;
-            for word in domain
-                .0
-                .as_chunks::<8>()
-                .0
-                .iter()
-                .chain(key.as_chunks::<8>().0)
-            {
-                state = (state ^ u64::from_le_bytes(*word))
-                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                    .rotate_left(23);
-            }
-            state ^ (state >> 29)
-        };
-        assert!(keys.iter().all(|key| old(key) == 0x5EED));
+        assert!(addresses.iter().all(|address| old_hash(address) == 0x5EED));
         let builder = AddressHashBuilder::default();
-        let mut hashes: Vec<u64> = keys
+        let mut hashes: Vec<u64> = addresses
             .iter()
-            .map(|key| builder.hash_one(Address::new(domain, *key)))
+            .map(|address| builder.hash_one(address))
             .collect();
         hashes.sort_unstable();
         hashes.dedup();
-        assert_eq!(hashes.len(), keys.len());
+        assert_eq!(hashes.len(), addresses.len());
     }
 
     #[test]
