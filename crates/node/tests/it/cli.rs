@@ -146,6 +146,12 @@ fn the_standard_suite_reports_every_ratio_with_its_figures() {
         report["preverified_tps"].as_f64().unwrap() > 0.0,
         "{report}"
     );
+    assert_eq!(
+        report["preverified_tps_met"],
+        report["preverified_tps"].as_f64().unwrap()
+            >= report["preverified_tps_target"].as_f64().unwrap(),
+        "{report}"
+    );
     assert!(report["peak_rss_kb"].as_u64().unwrap() > 0, "{report}");
     assert_eq!(report["runs"].as_array().unwrap().len(), 7, "{report}");
     assert!(summary.contains("preverified_tps"), "{summary}");
