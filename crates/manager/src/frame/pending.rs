@@ -87,13 +87,17 @@ impl PendingState {
         }
     }
 
-    /// The shard of `address`, from its seeded hash: a sender chooses a recipient's bytes, so
-    /// a shard picked from them could put every write of a frame behind one lock. Bits 32 and
-    /// up: a shard's table indexes its buckets by the low bits and tags them with the top
-    /// seven, which would otherwise be alike for every address of a shard.
+    /// The shard of `address`.
     fn shard(&self, address: &Address) -> Option<&Shard> {
-        let hash = self.hasher.hash_one(address);
-        self.shards.get((hash >> 32) as usize % SHARDS)
+        self.shards.get(self.shard_index(address))
+    }
+
+    /// The index of `address`'s shard, from its seeded hash: a sender chooses a recipient's
+    /// bytes, so a shard picked from them could put every write of a frame behind one lock.
+    /// Bits 32 and up: a shard's table indexes its buckets by the low bits and tags them with
+    /// the top seven, which would otherwise be alike for every address of a shard.
+    fn shard_index(&self, address: &Address) -> usize {
+        (self.hasher.hash_one(address) >> 32) as usize % SHARDS
     }
 
     /// Records a finished message's changes.
@@ -221,9 +225,7 @@ mod tests {
             .map(|n| {
                 let mut key = [7; 32];
                 key[24..].copy_from_slice(&n.to_be_bytes());
-                let address = Address::new(Domain([1; 32]), key);
-                let shard = view.shard(&address).map(|s| std::ptr::from_ref(s) as usize);
-                shard.unwrap_or_default()
+                view.shard_index(&Address::new(Domain([1; 32]), key))
             })
             .collect();
         // 64 addresses hashed into 64 shards land in about 40; fewer than 16 has a chance
