@@ -381,7 +381,7 @@ impl Manager {
         if let Some(changes) = applied.changes.take() {
             match visibility.publish {
                 true => pending.absorb(changes),
-                false => pending.keep(changes),
+                false => pending.keep(changes, !visibility.isolated),
             }
         }
         applied.seconds = started.elapsed().as_secs_f64();
