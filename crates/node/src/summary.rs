@@ -63,12 +63,10 @@ fn suite(out: &mut String, report: &Value, ratios: &serde_json::Map<String, Valu
     for (name, ratio) in ratios {
         let value = number(ratio, "ratio");
         let target = number(ratio, "target");
-        // The report's own verdict, not one worked out again here.
-        let met = ratio.get("met").and_then(Value::as_bool);
         let _ = writeln!(
             out,
             "  {name:<24}{value:>9.3}  target {target:<7} {}  ({} / {})",
-            met.map_or("?", verdict),
+            verdict_of(ratio, "met"),
             thousands(number(ratio, "numerator")),
             thousands(number(ratio, "denominator")),
         );
@@ -79,10 +77,7 @@ fn suite(out: &mut String, report: &Value, ratios: &serde_json::Map<String, Valu
         "preverified_tps",
         thousands(number(report, "preverified_tps")),
         thousands(number(report, "preverified_tps_target")),
-        report
-            .get("preverified_tps_met")
-            .and_then(Value::as_bool)
-            .map_or("?", verdict),
+        verdict_of(report, "preverified_tps_met"),
     );
     for run in report
         .get("runs")
@@ -118,6 +113,14 @@ fn run_line(run: &Value) -> String {
 
 fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
+}
+
+/// The report's own verdict in `field`, not one worked out again here; `?` when it is absent.
+fn verdict_of(value: &Value, field: &str) -> &'static str {
+    value
+        .get(field)
+        .and_then(Value::as_bool)
+        .map_or("?", verdict)
 }
 
 fn number(value: &Value, field: &str) -> f64 {

@@ -230,13 +230,19 @@ static SEEDS: LazyLock<(u64, foldhash::SharedSeed)> = LazyLock::new(|| {
     )
 });
 
+impl AddressHashBuilder {
+    /// The builder of the given seeds (the process's, or a test's).
+    fn with_seeds(per_hasher: u64, shared: &'static foldhash::SharedSeed) -> Self {
+        Self(foldhash::quality::SeedableRandomState::with_seed(
+            per_hasher, shared,
+        ))
+    }
+}
+
 impl Default for AddressHashBuilder {
     fn default() -> Self {
         let (per_hasher, shared) = &*SEEDS;
-        Self(foldhash::quality::SeedableRandomState::with_seed(
-            *per_hasher,
-            shared,
-        ))
+        Self::with_seeds(*per_hasher, shared)
     }
 }
 
@@ -424,10 +430,8 @@ mod tests {
         for seed in 0..500u64 {
             let shared: &'static foldhash::SharedSeed =
                 Box::leak(Box::new(foldhash::SharedSeed::from_u64(seed ^ 0x5EED)));
-            let builder = AddressHashBuilder(foldhash::quality::SeedableRandomState::with_seed(
-                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                shared,
-            ));
+            let builder =
+                AddressHashBuilder::with_seeds(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), shared);
             for at_end in [true, false] {
                 let hashes: Vec<u64> = (0..64)
                     .map(|n| builder.hash_one(counted(n, at_end)))

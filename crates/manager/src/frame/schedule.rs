@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use switchyard_router::{AccessSet, Address, AddressHashBuilder};
+use switchyard_router::{AccessSet, AddressHashBuilder};
 
 /// Per message: how many earlier messages it waits for, and which later ones wait for it.
 #[derive(Debug, Default)]
@@ -60,8 +60,10 @@ impl Footprint {
 
     /// The footprint of `access`: its reads, then its writes.
     pub(crate) fn of(access: &AccessSet) -> Self {
-        let reads = access.reads.iter().map(|a| fingerprint(a) & !1);
-        let writes = access.writes.iter().map(|a| fingerprint(a) | 1);
+        // One builder for the message: each reads the process's seeds.
+        let hasher = AddressHashBuilder::default();
+        let reads = access.reads.iter().map(|a| hasher.hash_one(a) & !1);
+        let writes = access.writes.iter().map(|a| hasher.hash_one(a) | 1);
         let total = access.reads.len() + access.writes.len();
         if total > Self::INLINE {
             return Self::Spilled(reads.chain(writes).collect());
@@ -134,12 +136,6 @@ pub(crate) fn build(footprints: &[Option<Footprint>]) -> Graph {
         }
     }
     graph
-}
-
-/// The address's 64-bit fingerprint: the process's seeded address hash (see
-/// [`AddressHashBuilder`]), so that no sender can choose addresses that share one.
-fn fingerprint(address: &Address) -> u64 {
-    AddressHashBuilder::default().hash_one(address)
 }
 
 /// Fingerprints are hashes already: the table uses them as they are.
