@@ -1,18 +1,19 @@
 //! The token engine: the [`Engine`] implementation.
 
 use prost::Message;
+use switchyard_proto::AnyMessage;
 use switchyard_proto::v1::{Capability, MessageRequest};
-use switchyard_router::auth::verify_request;
 use switchyard_router::domains::{NATIVE_TOKEN, TOKEN, metadata_address, native_account};
 use switchyard_router::{
-    AccessSet, Address, BigUint, Domain, Engine, EngineError, ExecutionContext, Key, StateRead,
-    StateWrite,
+    AccessSet, Address, BigUint, Call, Domain, Engine, EngineError, ExecutionContext, Key, Output,
+    StateRead, StateWrite,
 };
 
 use crate::error::{Failure, TokenError};
 use crate::op::{Action, Deploy, Kind, Op, Update, kind_of, parse};
 use crate::record::{
-    Escrow, TokenInfo, escrow_id, is_transferable, load_account, load_token, token_domain,
+    Escrow, TokenInfo, escrow_id, is_transferable, load_account, load_token, pending_index_key,
+    token_domain, update_pending_index,
 };
 
 /// The engine's name in the route table, metrics and errors.
@@ -136,40 +137,40 @@ impl Engine for TokenEngine {
     fn validate(
         &self,
         ctx: &ExecutionContext,
-        target: &Domain,
-        request: &MessageRequest,
+        call: &Call<'_>,
         _state: &dyn StateRead,
     ) -> Result<(), EngineError> {
-        let op = parse(target, request)?;
-        check_expiry(ctx, &op).map_err(|e| EngineError::rejected(ENGINE_NAME, op.name, e))?;
-        if !ctx.signatures_verified {
-            verify_request(request, ctx.network_id).map_err(|e| {
-                EngineError::rejected(ENGINE_NAME, op.name, TokenError::Signature(e))
-            })?;
-        }
-        Ok(())
+        let op = parse(call)?;
+        check_expiry(ctx, &op).map_err(|e| EngineError::rejected(ENGINE_NAME, op.name, e))
     }
 
     fn access(
         &self,
         _ctx: &ExecutionContext,
-        target: &Domain,
-        request: &MessageRequest,
+        call: &Call<'_>,
         _state: &dyn StateRead,
     ) -> Result<AccessSet, EngineError> {
-        let op = parse(target, request)?;
-        Ok(access_of(target, &op))
+        let op = parse(call)?;
+        Ok(access_of(&call.target, &op))
     }
 
     fn apply(
         &self,
         ctx: &ExecutionContext,
-        target: &Domain,
-        request: &MessageRequest,
+        call: &Call<'_>,
         state: &mut dyn StateWrite,
-    ) -> Result<(), EngineError> {
-        let op = parse(target, request)?;
-        execute(ctx, target, &op, state).map_err(|e| e.into_engine(op.name))
+    ) -> Result<Output, EngineError> {
+        let op = parse(call)?;
+        execute(ctx, &call.target, &op, state).map_err(|e| e.into_engine(op.name))
+    }
+
+    fn query(
+        &self,
+        target: &Domain,
+        query: &AnyMessage,
+        state: &dyn StateRead,
+    ) -> Result<Vec<u8>, EngineError> {
+        crate::query::answer(target, query, state)
     }
 }
 
@@ -197,12 +198,18 @@ fn access_of(target: &Domain, op: &Op) -> AccessSet {
         Action::Mint { to, .. } => {
             set.write(metadata_address(*target)).write(at(*to));
         }
-        Action::Create { .. } => {
+        Action::Create { to, .. } => {
             set.read(metadata_address(*target))
                 .write(at(op.signer))
-                .write(at(escrow_id(target, &op.signer, op.nonce)));
+                .write(at(escrow_id(target, &op.signer, op.nonce)))
+                .write(at(pending_index_key(to)));
         }
-        Action::Accept { id } | Action::Refund { id } => {
+        Action::Accept { id } => {
+            set.write(at(*id))
+                .write(at(op.signer))
+                .write(at(pending_index_key(&op.signer)));
+        }
+        Action::Refund { id } => {
             set.write(at(*id)).write(at(op.signer));
         }
     }
@@ -224,15 +231,32 @@ fn check_expiry(ctx: &ExecutionContext, op: &Op) -> Result<(), TokenError> {
     }
 }
 
+/// Performs a parsed operation. A deploy returns the new token's domain; nothing else returns
+/// a result.
 fn execute(
     ctx: &ExecutionContext,
     target: &Domain,
     op: &Op,
     state: &mut dyn StateWrite,
-) -> Result<(), Failure> {
+) -> Result<Output, Failure> {
     check_expiry(ctx, op)?;
+    if let Action::Deploy(d) = &op.action {
+        let domain = deploy(op, d, state)?;
+        return Ok(Output::result(domain.0));
+    }
+    execute_effect(ctx, target, op, state)?;
+    Ok(Output::none())
+}
+
+fn execute_effect(
+    ctx: &ExecutionContext,
+    target: &Domain,
+    op: &Op,
+    state: &mut dyn StateWrite,
+) -> Result<(), Failure> {
     match &op.action {
-        Action::Deploy(d) => deploy(op, d, state),
+        // Handled by `execute`, which returns the new domain.
+        Action::Deploy(_) => Ok(()),
         Action::Update(u) => update(target, op, u, state),
         Action::Transfer { to, amount } => {
             require_transferable(target, state)?;
@@ -259,7 +283,9 @@ fn execute(
                 expiry_frame: *expiry_frame,
             };
             state.put(address, escrow.encode())?;
-            Ok(())
+            update_pending_index(state, target, to, ctx.frame_number, |index| {
+                index.add(&id, *expiry_frame)
+            })
         }
         Action::Accept { id } => {
             let escrow = load_escrow(state, target, id)?;
@@ -279,6 +305,10 @@ fn execute(
                 }
                 .into());
             }
+            update_pending_index(state, target, &op.signer, ctx.frame_number, |index| {
+                index.remove(id);
+                Ok(())
+            })?;
             settle_escrow(state, target, id, &op.signer, escrow.amount)
         }
         Action::Refund { id } => {
@@ -304,7 +334,8 @@ fn execute(
     }
 }
 
-fn deploy(op: &Op, d: &Deploy, state: &mut dyn StateWrite) -> Result<(), Failure> {
+/// Creates the token and returns its domain.
+fn deploy(op: &Op, d: &Deploy, state: &mut dyn StateWrite) -> Result<Domain, Failure> {
     let domain = token_domain(&op.signer, op.nonce);
     let metadata = metadata_address(domain);
     if state.get(&metadata)?.is_some() {
@@ -331,7 +362,7 @@ fn deploy(op: &Op, d: &Deploy, state: &mut dyn StateWrite) -> Result<(), Failure
             d.initial_supply,
         )?;
     }
-    Ok(())
+    Ok(domain)
 }
 
 fn update(target: &Domain, op: &Op, u: &Update, state: &mut dyn StateWrite) -> Result<(), Failure> {
@@ -544,8 +575,14 @@ mod tests {
         ));
         let ctx = ExecutionContext::new(1, 1);
         let state = switchyard_router::MemoryView::default();
+        let call = Call {
+            request: &vertex,
+            target: NATIVE_TOKEN,
+            signer: [1; 32],
+            nonce: 1,
+        };
         assert!(matches!(
-            engine.access(&ctx, &NATIVE_TOKEN, &vertex, &state),
+            engine.access(&ctx, &call, &state),
             Err(EngineError::Unsupported {
                 operation: "VertexAdd",
                 ..
@@ -558,8 +595,9 @@ mod tests {
         let ctx = ExecutionContext::new(1, 1);
         let state = switchyard_router::MemoryView::default();
         let engine = TokenEngine::new();
+        let request = signed_transfer(1);
         let a = engine
-            .access(&ctx, &NATIVE_TOKEN, &signed_transfer(1), &state)
+            .access(&ctx, &Call::from_request(&request).unwrap(), &state)
             .unwrap();
         assert_eq!(a.reads.len(), 1);
         assert!(a.reads.contains(&metadata_address(NATIVE_TOKEN)));

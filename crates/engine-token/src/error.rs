@@ -1,6 +1,5 @@
 //! Why the token engine refused an operation.
 
-use switchyard_router::auth::AuthError;
 use switchyard_router::{Domain, EngineError, Key, StateError};
 
 /// Result alias of this crate.
@@ -99,14 +98,6 @@ pub enum TokenError {
         /// Operation name.
         operation: &'static str,
     },
-    /// The target domain signed in the auth block is not the domain the operation was sent to.
-    #[error("operation signed for target {signed:?} was sent to {target}")]
-    TargetMismatch {
-        /// Hex of the signed target (any length).
-        signed: String,
-        /// The domain it was sent to.
-        target: Domain,
-    },
     /// An escrow whose expiry frame has already passed when it is created.
     #[error("expiry frame {expiry} is before the current frame {frame}")]
     ExpiryInPast {
@@ -115,9 +106,6 @@ pub enum TokenError {
         /// The current frame.
         frame: u64,
     },
-    /// The signature check failed.
-    #[error("signature check failed: {0}")]
-    Signature(#[from] AuthError),
 
     // ---- state (checked by `apply`) ----
     /// No token metadata record at the target domain.
@@ -281,6 +269,20 @@ pub enum TokenError {
         expiry: u64,
         /// The current frame.
         frame: u64,
+    },
+    /// The recipient already has the most pending transfers an account may have.
+    #[error("account {} already has {limit} pending transfers, the most it may have", hex_key(.account))]
+    TooManyPending {
+        /// The recipient.
+        account: Key,
+        /// The limit ([`crate::MAX_PENDING_PER_ACCOUNT`]).
+        limit: usize,
+    },
+    /// A query the engine cannot answer: a query of another engine, or one without a question.
+    #[error("{reason}")]
+    BadQuery {
+        /// What was wrong with it.
+        reason: String,
     },
     /// A refund at or before the escrow's expiry frame.
     #[error("escrow {} expires at frame {expiry}; it cannot be refunded at frame {frame}", hex_key(.id))]

@@ -15,13 +15,24 @@
 //!   [`escrow_id`]`(token, sender, nonce)`; the recipient may *accept* at any frame up to and
 //!   including the expiry frame; from the next frame on only the sender may *refund*.
 //!
-//! Every operation must carry, in its signed auth block, the domain it is sent to
-//! ([`TokenError::TargetMismatch`] otherwise); a deploy goes to `TOKEN` only, and no other
-//! operation may go there.
+//! The engine acts on the [`Call`](switchyard_router::Call) the manager hands it: the signer is
+//! already authenticated (the manager verifies every signature, and refuses a message sent to
+//! another domain than its auth block signs), so the engine never verifies signatures. A deploy
+//! goes to `TOKEN` only, and no other operation may go there.
 //!
 //! Decisions: a zero amount is refused ([`TokenError::ZeroAmount`]), as is a transfer or escrow
-//! from an account to itself ([`TokenError::SelfTransfer`]): both can only be mistakes, and
-//! refusing them (the fee is still charged) says so instead of charging for a no-op.
+//! from an account to itself ([`TokenError::SelfTransfer`]): both can only be mistakes. Both are
+//! shape errors, found by `validate`, so the message is rejected with no effect and **no fee**
+//! (see the manager's `a_zero_amount_transfer_is_rejected_with_no_fee` test).
+//!
+//! # Results and queries
+//! A deploy's result (carried by its receipt outcome) is the new token's 32-byte domain; no
+//! other operation returns a result. [`Engine::query`](switchyard_router::Engine::query)
+//! answers a `TokenQuery` sent to a token's domain with a `TokenQueryResponse`: an account's
+//! balance, the token's info, or the escrows waiting for an account to accept them (read
+//! through the account's pending index, never by scanning; at most
+//! [`MAX_PENDING_PER_ACCOUNT`] unexpired ones per account, a create beyond is
+//! [`TokenError::TooManyPending`]).
 //!
 //! # State
 //! A token's metadata record sits at `metadata_address(token)` with type domain `TOKEN` (see
@@ -56,11 +67,12 @@
 //! # Access sets
 //! Transfers read the token's metadata record and write the two balances, so transfers between
 //! disjoint accounts never conflict; mint, update and deploy write the metadata record; accept
-//! and refund write the escrow and the signer's balance. Every set also declares the signer's
+//! and refund write the escrow and the signer's balance; create and accept also write the
+//! recipient's pending index. Every set also declares the signer's
 //! native account (written by fee settlement) and never the fee recipient.
 //!
 //! ```
-//! use switchyard_router::{Engine, ExecutionContext, MemoryView, fees, auth::SigningKey};
+//! use switchyard_router::{Call, Engine, ExecutionContext, MemoryView, fees, auth::SigningKey};
 //! use switchyard_router::domains::NATIVE_TOKEN;
 //! use switchyard_token::{NativeGenesis, TokenClient, TokenEngine, balance, write_genesis};
 //!
@@ -72,10 +84,13 @@
 //! let engine = TokenEngine::new();
 //! let ctx = ExecutionContext::new(1, 7);
 //! let op = alice.transfer(NATIVE_TOKEN, bob, 500);
-//! engine.validate(&ctx, &op.target, &op.request, &state)?;
+//! // The manager's job: verify the signature, then hand the engine the authenticated call.
+//! switchyard_router::auth::verify_request(&op.request, 7)?;
+//! let call = Call::from_request(&op.request)?;
+//! engine.validate(&ctx, &call, &state)?;
 //! let fee = fees::fee_for(&engine.cost(&op.request)?, ctx.fee_multiplier)?;
-//! fees::settle(&mut state, &op.signer, op.nonce, fee)?; // the manager's job
-//! engine.apply(&ctx, &op.target, &op.request, &mut state)?;
+//! fees::settle(&mut state, &call.signer, call.nonce, fee)?; // the manager's job too
+//! engine.apply(&ctx, &call, &mut state)?;
 //!
 //! assert_eq!(balance(&state, &NATIVE_TOKEN, &bob)?, 500);
 //! assert_eq!(balance(&state, &NATIVE_TOKEN, &alice.public_key())?, 10_000 - 500 - fee);
@@ -89,12 +104,16 @@ mod engine;
 mod error;
 mod genesis;
 mod op;
+mod query;
 mod record;
 
 pub use builders::{SignedRequest, TokenClient, TokenSpec, UpdateSpec};
 pub use engine::{CostSchedule, PROTOCOL, PROTOCOL_VERSION, TokenEngine};
 pub use error::{GenesisError, Result, TokenError};
 pub use genesis::{NativeGenesis, genesis, write_genesis};
-pub use record::{Escrow, TokenInfo, balance, escrow, escrow_id, token_domain, token_info};
+pub use record::{
+    Escrow, MAX_PENDING_PER_ACCOUNT, TokenInfo, balance, escrow, escrow_id, pending_index_key,
+    token_domain, token_info,
+};
 
 pub(crate) use engine::ENGINE_NAME;

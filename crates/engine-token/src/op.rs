@@ -5,9 +5,9 @@
 
 use switchyard_proto::v1::message_request::Request;
 use switchyard_proto::v1::pending_transaction::Action as Pending;
-use switchyard_proto::v1::{Auth, MessageRequest, TokenConfig, TokenUpdate, U128};
+use switchyard_proto::v1::{MessageRequest, TokenConfig, TokenUpdate, U128};
 use switchyard_router::domains::{METADATA_KEY, TOKEN};
-use switchyard_router::{Domain, EngineError, Key};
+use switchyard_router::{Call, EngineError, Key};
 
 use crate::error::TokenError;
 
@@ -113,25 +113,21 @@ pub(crate) struct Op {
     pub(crate) action: Action,
 }
 
-/// Reads `request` sent to `target` as a token operation. Anything that is not a token
-/// operation is [`EngineError::Unsupported`]; a token operation of the wrong shape is a
-/// [`TokenError`] rejection.
-pub(crate) fn parse(target: &Domain, request: &MessageRequest) -> Result<Op, EngineError> {
-    let Some((_, name)) = kind_of(request) else {
+/// Reads `call` as a token operation. Anything that is not a token operation is
+/// [`EngineError::Unsupported`]; a token operation of the wrong shape is a [`TokenError`]
+/// rejection.
+pub(crate) fn parse(call: &Call<'_>) -> Result<Op, EngineError> {
+    let Some((_, name)) = kind_of(call.request) else {
         return Err(EngineError::Unsupported {
             engine: crate::ENGINE_NAME,
-            operation: request.operation(),
+            operation: call.operation(),
         });
     };
-    parse_token(target, request, name)
-        .map_err(|e| EngineError::rejected(crate::ENGINE_NAME, name, e))
+    parse_token(call, name).map_err(|e| EngineError::rejected(crate::ENGINE_NAME, name, e))
 }
 
-fn parse_token(
-    target: &Domain,
-    request: &MessageRequest,
-    name: &'static str,
-) -> Result<Op, TokenError> {
+fn parse_token(call: &Call<'_>, name: &'static str) -> Result<Op, TokenError> {
+    let (target, request) = (&call.target, call.request);
     let is_deploy = matches!(request.request, Some(Request::TokenDeploy(_)));
     if is_deploy && *target != TOKEN {
         return Err(TokenError::DeployTarget { target: *target });
@@ -139,60 +135,51 @@ fn parse_token(
     if !is_deploy && *target == TOKEN {
         return Err(TokenError::BaseDomainTarget { operation: name });
     }
-    let (auth, action) = match &request.request {
+    let action = match &request.request {
         Some(Request::TokenDeploy(d)) => {
             let config = d.config.as_ref().ok_or(TokenError::MissingField {
                 operation: name,
                 field: "config",
             })?;
-            (&d.auth, Action::Deploy(deploy(config)?))
+            Action::Deploy(deploy(config)?)
         }
-        Some(Request::TokenUpdate(u)) => (&u.auth, Action::Update(update(u)?)),
+        Some(Request::TokenUpdate(u)) => Action::Update(update(u)?),
         Some(Request::Transaction(t)) => {
             if t.memo.len() > MAX_MEMO {
                 return Err(TokenError::MemoTooLong { len: t.memo.len() });
             }
             let to = account("recipient", &t.to)?;
-            (
-                &t.auth,
-                Action::Transfer {
-                    to,
-                    amount: amount(name, t.amount)?,
-                },
-            )
+            Action::Transfer {
+                to,
+                amount: amount(name, t.amount)?,
+            }
         }
         Some(Request::MintTransaction(m)) => {
             let to = account("recipient", &m.to)?;
-            (
-                &m.auth,
-                Action::Mint {
-                    to,
-                    amount: amount(name, m.amount)?,
-                },
-            )
+            Action::Mint {
+                to,
+                amount: amount(name, m.amount)?,
+            }
         }
-        Some(Request::PendingTransaction(p)) => {
-            let action = match &p.action {
-                None => {
-                    return Err(TokenError::MissingField {
-                        operation: name,
-                        field: "action",
-                    });
-                }
-                Some(Pending::Create(c)) => Action::Create {
-                    to: account("recipient", &c.to)?,
-                    amount: amount(name, c.amount)?,
-                    expiry_frame: c.expiry_frame,
-                },
-                Some(Pending::Accept(a)) => Action::Accept {
-                    id: escrow_key(&a.escrow_id)?,
-                },
-                Some(Pending::Refund(r)) => Action::Refund {
-                    id: escrow_key(&r.escrow_id)?,
-                },
-            };
-            (&p.auth, action)
-        }
+        Some(Request::PendingTransaction(p)) => match &p.action {
+            None => {
+                return Err(TokenError::MissingField {
+                    operation: name,
+                    field: "action",
+                });
+            }
+            Some(Pending::Create(c)) => Action::Create {
+                to: account("recipient", &c.to)?,
+                amount: amount(name, c.amount)?,
+                expiry_frame: c.expiry_frame,
+            },
+            Some(Pending::Accept(a)) => Action::Accept {
+                id: escrow_key(&a.escrow_id)?,
+            },
+            Some(Pending::Refund(r)) => Action::Refund {
+                id: escrow_key(&r.escrow_id)?,
+            },
+        },
         // `kind_of` admitted only the token operations above.
         _ => {
             return Err(TokenError::MissingField {
@@ -201,35 +188,18 @@ fn parse_token(
             });
         }
     };
-    let (signer, nonce) = signer(name, target, auth.as_ref())?;
+    // The manager authenticated the signer; a signer key that names no account (the
+    // metadata key) is still refused, as every account key is.
+    let signer = account("signer public key", &call.signer)?;
     if matches!(action, Action::Transfer { to, .. } | Action::Create { to, .. } if to == signer) {
         return Err(TokenError::SelfTransfer { account: signer });
     }
     Ok(Op {
         name,
         signer,
-        nonce,
+        nonce: call.nonce,
         action,
     })
-}
-
-fn signer(
-    name: &'static str,
-    target: &Domain,
-    auth: Option<&Auth>,
-) -> Result<(Key, u64), TokenError> {
-    let auth = auth.ok_or(TokenError::MissingField {
-        operation: name,
-        field: "auth",
-    })?;
-    if auth.target != target.0 {
-        return Err(TokenError::TargetMismatch {
-            signed: hex::encode(&auth.target),
-            target: *target,
-        });
-    }
-    let signer = account("signer public key", &auth.public_key)?;
-    Ok((signer, auth.nonce))
 }
 
 /// A 32-byte key.

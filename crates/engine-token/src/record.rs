@@ -6,12 +6,15 @@
 //!   native token only, where the record is also the signer's nonce record.
 //! - Escrows: at `(token, escrow id)`, a prost payload of at least 68 bytes (so never mistaken
 //!   for a 24-byte account record).
+//! - Pending indexes: at `(token, pending_index_key(account))`, the escrows waiting for
+//!   `account` to accept them (a `PendingIndex`, at least 36 bytes), so that queries list an
+//!   account's pending transfers without scanning.
 
 use prost::Message;
 use switchyard_proto::v1::{TokenConfig, U128};
 use switchyard_router::domains::{TOKEN, instance_domain, metadata_address};
 use switchyard_router::fees::AccountRecord;
-use switchyard_router::{Address, Domain, Key, MetadataRecord, StateError, StateRead};
+use switchyard_router::{Address, Domain, Key, MetadataRecord, StateError, StateRead, StateWrite};
 
 use crate::error::{Failure, TokenError};
 
@@ -312,6 +315,117 @@ pub fn escrow(
         Some(bytes) if bytes.len() == AccountRecord::LEN => Ok(None),
         Some(bytes) => Escrow::decode(&bytes).map(Some),
     }
+}
+
+/// The most escrows that may wait for one account to accept them at once (expired ones not
+/// counted): each create rewrites the recipient's index, so the index stays small.
+pub const MAX_PENDING_PER_ACCOUNT: usize = 256;
+
+/// The key, inside a token's domain, of the index of escrows waiting for `account`:
+/// BLAKE3("switchyard/token/pending-index" || account).
+///
+/// ```
+/// let key = switchyard_token::pending_index_key(&[2; 32]);
+/// assert_ne!(key, [2; 32]);
+/// ```
+pub fn pending_index_key(account: &Key) -> Key {
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update(b"switchyard/token/pending-index")
+        .update(account);
+    *hasher.finalize().as_bytes()
+}
+
+/// The escrows waiting for one account, as an operation edits them.
+#[derive(Debug, Default)]
+pub(crate) struct PendingIndex {
+    entries: Vec<(Key, u64)>,
+    account: Key,
+}
+
+impl PendingIndex {
+    /// Adds an escrow, refusing past [`MAX_PENDING_PER_ACCOUNT`].
+    pub(crate) fn add(&mut self, id: &Key, expiry_frame: u64) -> Result<(), Failure> {
+        if self.entries.len() >= MAX_PENDING_PER_ACCOUNT {
+            return Err(TokenError::TooManyPending {
+                account: self.account,
+                limit: MAX_PENDING_PER_ACCOUNT,
+            }
+            .into());
+        }
+        self.entries.push((*id, expiry_frame));
+        Ok(())
+    }
+
+    /// Removes an escrow (a no-op when it is not listed).
+    pub(crate) fn remove(&mut self, id: &Key) {
+        self.entries.retain(|(entry, _)| entry != id);
+    }
+}
+
+/// Reads the escrow ids listed for `account` with their expiry frames, in creation order.
+pub(crate) fn pending_entries(
+    state: &dyn StateRead,
+    token: &Domain,
+    account: &Key,
+) -> Result<Vec<(Key, u64)>, StateError> {
+    const WHAT: &str = "pending index";
+    let Some(bytes) = state.get(&Address::new(*token, pending_index_key(account)))? else {
+        return Ok(Vec::new());
+    };
+    let stored = switchyard_proto::v1::PendingIndex::decode(bytes.as_slice()).map_err(|e| {
+        StateError::Corrupt {
+            what: WHAT,
+            reason: e.to_string(),
+        }
+    })?;
+    stored
+        .entries
+        .into_iter()
+        .map(|entry| {
+            let id =
+                Key::try_from(entry.escrow_id.as_slice()).map_err(|_| StateError::Corrupt {
+                    what: WHAT,
+                    reason: format!("escrow id of {} bytes", entry.escrow_id.len()),
+                })?;
+            Ok((id, entry.expiry_frame))
+        })
+        .collect()
+}
+
+/// Loads `account`'s pending index in `token`, drops the entries that expired before `frame`
+/// (they can only be refunded now, which does not touch the recipient's index), lets `edit`
+/// change it, and stores it (deleting it when empty).
+pub(crate) fn update_pending_index(
+    state: &mut dyn StateWrite,
+    token: &Domain,
+    account: &Key,
+    frame: u64,
+    edit: impl FnOnce(&mut PendingIndex) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut index = PendingIndex {
+        entries: pending_entries(state, token, account)?,
+        account: *account,
+    };
+    index.entries.retain(|(_, expiry)| *expiry >= frame);
+    edit(&mut index)?;
+    let address = Address::new(*token, pending_index_key(account));
+    if index.entries.is_empty() {
+        state.delete(&address)?;
+    } else {
+        let stored = switchyard_proto::v1::PendingIndex {
+            entries: index
+                .entries
+                .iter()
+                .map(|(id, expiry)| switchyard_proto::v1::pending_index::Entry {
+                    escrow_id: id.to_vec(),
+                    expiry_frame: *expiry,
+                })
+                .collect(),
+        };
+        state.put(address, stored.encode_to_vec())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use switchyard_proto::DecodeError;
+use switchyard_proto::v1::MessageStatus;
 use switchyard_router::fees::FeeError;
 use switchyard_router::{Address, EngineError, RouteError, Severity, StateError, auth::AuthError};
 use switchyard_state::StoreError;
@@ -116,6 +117,34 @@ pub enum ManagerError {
         /// What failed.
         reason: String,
     },
+    /// An operation returned a result larger than the engine contract allows.
+    #[error("{engine} returned a result of {len} bytes, more than the {limit} allowed")]
+    ResultTooLarge {
+        /// The engine's name.
+        engine: &'static str,
+        /// The result's length.
+        len: usize,
+        /// [`switchyard_router::MAX_RESULT_BYTES`].
+        limit: usize,
+    },
+    /// A query was sent to a domain whose engine is not the one of the query's family.
+    #[error("{query} is a {family} query, but {domain} belongs to engine {engine}")]
+    WrongEngine {
+        /// The query's message name.
+        query: &'static str,
+        /// The family the query's tag belongs to.
+        family: &'static str,
+        /// The domain it was sent to.
+        domain: switchyard_router::Domain,
+        /// The engine that owns the domain.
+        engine: &'static str,
+    },
+    /// The bytes handed to `query` are canonical, but not a query of any engine.
+    #[error("not a query: {0}")]
+    NotAQuery(String),
+    /// `query` was called before anything was committed (there is no head to answer at).
+    #[error("no frame is committed yet")]
+    NoHead,
     /// A frame number that does not follow the head.
     #[error("frame {found} does not follow head frame {head}")]
     FrameOutOfOrder {
@@ -128,6 +157,7 @@ pub enum ManagerError {
 
 impl ManagerError {
     /// How the failure is handled (DESIGN §7): the message's fault, worth a retry, or fatal.
+    /// Every variant is classified here, so a new one must be too.
     pub fn severity(&self) -> Severity {
         match self {
             ManagerError::Engine(e) => e.severity(),
@@ -135,14 +165,55 @@ impl ManagerError {
             ManagerError::Fee(FeeError::State(e)) => e.severity(),
             ManagerError::Store(e) => e.severity(),
             ManagerError::Route(RouteError::State { source, .. }) => source.severity(),
+            ManagerError::Malformed(_)
+            | ManagerError::NotAnOperation(_)
+            | ManagerError::NotAQuery(_)
+            | ManagerError::BadTarget(_)
+            | ManagerError::TargetMismatch { .. }
+            | ManagerError::Route(_)
+            | ManagerError::Auth(_)
+            | ManagerError::Fee(_)
+            | ManagerError::LockConflict { .. }
+            | ManagerError::CostOverflow { .. }
+            | ManagerError::ResultTooLarge { .. }
+            | ManagerError::WrongEngine { .. }
+            | ManagerError::NoHead
+            | ManagerError::FrameOutOfOrder { .. } => Severity::Rejected,
+            ManagerError::Config(_) | ManagerError::FeeTotalOverflow => Severity::Rejected,
             ManagerError::RetriesExhausted { .. }
             | ManagerError::Cancelled
             | ManagerError::FrameAborted { .. }
-            | ManagerError::Internal(_) => Severity::Critical,
-            ManagerError::StartFailed { .. }
+            | ManagerError::Internal(_)
+            | ManagerError::StartFailed { .. }
             | ManagerError::Timeout { .. }
             | ManagerError::StopFailed { .. } => Severity::Critical,
-            _ => Severity::Rejected,
+        }
+    }
+
+    /// The receipt status of a message refused with this error, the one function the frame
+    /// executor and every byte-level entry point use: `Malformed` when the bytes are not a
+    /// canonical operation (or the target is not an address), `Rejected` when the message is
+    /// at fault and had no effect, `Failed` when the refusal is not the message's fault (a
+    /// temporary or critical failure: the same message may succeed later).
+    ///
+    /// ```
+    /// use switchyard_manager::ManagerError;
+    /// use switchyard_proto::v1::MessageStatus;
+    ///
+    /// assert_eq!(ManagerError::NotAnOperation("empty bundle".into()).status(), MessageStatus::Malformed);
+    /// assert_eq!(ManagerError::FeeTotalOverflow.status(), MessageStatus::Rejected);
+    /// assert_eq!(ManagerError::Cancelled.status(), MessageStatus::Failed);
+    /// ```
+    pub fn status(&self) -> MessageStatus {
+        match self {
+            ManagerError::Malformed(_)
+            | ManagerError::BadTarget(_)
+            | ManagerError::NotAnOperation(_)
+            | ManagerError::NotAQuery(_) => MessageStatus::Malformed,
+            other => match other.severity() {
+                Severity::Rejected => MessageStatus::Rejected,
+                Severity::Temporary | Severity::Critical => MessageStatus::Failed,
+            },
         }
     }
 }

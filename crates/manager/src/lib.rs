@@ -3,8 +3,10 @@
 //! A [`Manager`] holds the registered engines (as `Arc<dyn Engine>`, in a route table), a
 //! [`Store`](switchyard_state::Store), the metrics and a worker pool. It offers:
 //! - the byte-level API of DESIGN §7: [`Manager::cost`], [`Manager::validate_message`],
-//!   [`Manager::lock`] / [`Manager::unlock`], [`Manager::process_message`],
-//!   [`Manager::capabilities`], every entry point instrumented with metrics;
+//!   [`Manager::lock`] (a [`LockLease`]) / [`Manager::unlock_all`], [`Manager::process_message`],
+//!   [`Manager::query`], [`Manager::capabilities`], every entry point instrumented with
+//!   metrics; a refusal says what kind it is with [`ManagerError::status`];
+//! - authentication: the manager verifies every signature before an engine sees a request;
 //! - the frame executor of DESIGN §6: [`Manager::execute_frame`] runs a [`Frame`] in parallel
 //!   where access sets allow, with exactly the result of [`Manager::execute_frame_serial`], and
 //!   commits it atomically with its receipt;
@@ -54,5 +56,6 @@ pub use builder::ManagerBuilder;
 pub use error::{ManagerError, Result};
 pub use frame::{Frame, FrameResult, verification_batch};
 pub use lifecycle::Timeouts;
-pub use manager::{Manager, Processed};
+pub use locks::LockLease;
+pub use manager::{Manager, Processed, QueryAnswer};
 pub use retry::RetryPolicy;

@@ -8,7 +8,7 @@ use switchyard_metrics::{Metrics, Op, Status};
 use switchyard_proto::Limits;
 use switchyard_proto::v1::{Capability, MessageStatus};
 use switchyard_router::{
-    Address, BigUint, Domain, ExecutionContext, MemoryView, RouteTable, StateRead, StateWrite,
+    BigUint, Domain, ExecutionContext, MemoryView, RouteTable, StateRead, StateWrite,
 };
 use switchyard_state::{ChangeSet, Head, Store};
 use tokio::sync::watch;
@@ -16,10 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::frame::apply::apply_message;
 use crate::frame::prepare::{
-    PrepareEnv, Prepared, decode_requests, family_domain, parse_target, request_cost,
-    route_message, validate,
+    PrepareEnv, Prepared, decode_requests, family_domain, parse_target, route_message, validate,
 };
-use crate::locks::LockTable;
+use crate::locks::{LockLease, LockTable};
 use crate::{ManagerBuilder, ManagerError, Result, RetryPolicy};
 
 /// What `process_message` did to the state it was handed.
@@ -33,6 +32,17 @@ pub struct Processed {
     pub fee: u128,
     /// Why the operation failed, when it did.
     pub error: Option<ManagerError>,
+    /// What each request produced, as the receipt would carry it (empty when none did).
+    pub results: Vec<Vec<u8>>,
+}
+
+/// An answer to [`Manager::query`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryAnswer {
+    /// The canonical bytes of the engine's response message.
+    pub response: Vec<u8>,
+    /// The committed frame the answer was read from.
+    pub head: Head,
 }
 
 /// The manager: routes messages to engines, prices, validates, locks and applies them, and
@@ -75,8 +85,9 @@ impl Manager {
     }
 
     /// The cost of a message in units: dispatched by its tag to the engine of the operation's
-    /// family; a bundle costs the sum of its requests; prover operations cost 0. A malformed,
-    /// empty or unknown message is an error, never a silent 0.
+    /// family (see [`switchyard_router::families`]), which prices it; a bundle costs the sum
+    /// of its requests. A malformed, empty or unknown message, or one whose family has no
+    /// engine registered, is an error, never a silent 0.
     pub fn cost(&self, message: &[u8]) -> Result<BigUint> {
         let started = Instant::now();
         let mut first_engine: Option<&'static str> = None;
@@ -90,7 +101,7 @@ impl Manager {
                 let family = family_domain(request)?;
                 let engine = self.inner.routes.resolve(&family, &MemoryView::default())?;
                 first_engine.get_or_insert(engine.name());
-                total += request_cost(engine.as_ref(), request)?;
+                total += engine.cost(request)?;
             }
             Ok(total)
         })();
@@ -111,25 +122,27 @@ impl Manager {
     }
 
     /// Acquires the message's access set (signers' native accounts included) in the lock
-    /// table, all or nothing, and returns the addresses locked. A conflict with a lock held by
-    /// an earlier call leaves nothing locked. Locks are global across engines and domains and
-    /// last until [`Manager::unlock`].
-    pub fn lock(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<Vec<Address>> {
+    /// table, all or nothing, and returns the lease that holds it. A conflict with a lock held
+    /// by an earlier call leaves nothing locked. Locks are global across engines and domains;
+    /// they last until the lease is handed to [`Manager::unlock`] (which releases exactly what
+    /// it acquired) or [`Manager::unlock_all`].
+    pub fn lock(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<LockLease> {
         self.on_committed(Op::Lock, frame_number, target, message, |_, prepared, _| {
-            self.inner
-                .locks
-                .lock()
-                .acquire(&prepared.access)
-                .map_err(|address| {
-                    self.inner.metrics.lock_conflict();
-                    ManagerError::LockConflict { address }
-                })?;
-            Ok(prepared.access.addresses().copied().collect())
+            LockLease::acquire(&self.inner.locks, &prepared.access).map_err(|address| {
+                self.inner.metrics.lock_conflict();
+                ManagerError::LockConflict { address }
+            })
         })
     }
 
-    /// Releases every lock taken by [`Manager::lock`].
-    pub fn unlock(&self) {
+    /// Releases the locks of `lease`, and nothing else.
+    pub fn unlock(&self, lease: LockLease) {
+        lease.release(&self.inner.locks);
+    }
+
+    /// Releases every lock of every caller (the reference's release-everything behaviour).
+    /// Leases taken before stay valid to unlock: they release nothing a newer lease holds.
+    pub fn unlock_all(&self) {
         self.inner.locks.lock().clear();
     }
 
@@ -158,7 +171,7 @@ impl Manager {
             })?;
             if applied.status == MessageStatus::Rejected {
                 return Err(applied.error.map_or_else(
-                    || ManagerError::Config("rejected without reason".into()),
+                    || ManagerError::Internal("a rejected message carries no reason".into()),
                     |error| *error,
                 ));
             }
@@ -170,6 +183,7 @@ impl Manager {
                 cost: prepared.cost,
                 fee: applied.fee,
                 error: applied.error.map(|error| *error),
+                results: applied.results,
             })
         })();
         let status = match &result {
@@ -178,6 +192,49 @@ impl Manager {
             Err(e) => Err(Some(e)),
         };
         self.observe_status(engine, Op::Apply, status, started);
+        result
+    }
+
+    /// Answers a read-only query: `query` is the canonical bytes of an engine's query message
+    /// (e.g. a `TokenQuery`), `target` the 32-byte domain (or 64-byte address) it is about.
+    /// The query is decoded strictly, routed through the same route table as every message,
+    /// must belong to the family of the engine that owns `target`, and is answered over a
+    /// snapshot of the last committed frame, whose head comes with the answer.
+    pub fn query(&self, target: &[u8], query: &[u8]) -> Result<QueryAnswer> {
+        let started = Instant::now();
+        let mut engine_name = "none";
+        let result = (|| {
+            if self.inner.cancel.is_cancelled() {
+                return Err(ManagerError::Cancelled);
+            }
+            let domain = parse_target(target)?;
+            let message = switchyard_proto::decode_any_with(query, &self.inner.limits)?;
+            let tag = message.tag();
+            let name = switchyard_proto::tag_name(tag).unwrap_or("message");
+            let family = switchyard_router::families::of_tag(tag)
+                .filter(|_| !message.is_operation())
+                .ok_or_else(|| ManagerError::NotAQuery(format!("{name} (tag {tag})")))?;
+            let snapshot = self.inner.store.snapshot()?;
+            let head = snapshot.head().ok_or(ManagerError::NoHead)?;
+            let engine = self.inner.routes.resolve(&domain, snapshot.as_ref())?;
+            engine_name = engine.name();
+            let family_engine = self
+                .inner
+                .routes
+                .resolve(&family.base_domain, &MemoryView::default())
+                .ok();
+            if family_engine.map(|e| e.name()) != Some(engine.name()) {
+                return Err(ManagerError::WrongEngine {
+                    query: name,
+                    family: family.name,
+                    domain,
+                    engine: engine.name(),
+                });
+            }
+            let response = engine.query(&domain, &message, snapshot.as_ref())?;
+            Ok(QueryAnswer { response, head })
+        })();
+        self.observe(engine_name, Op::Query, &result, started);
         result
     }
 
@@ -261,7 +318,6 @@ impl Manager {
             fee_multiplier,
             network_id: self.inner.network_id,
             fee_recipient: [0; 32],
-            signatures_verified: false,
         }
     }
 
@@ -284,8 +340,8 @@ impl Manager {
         route_message(env, &target, requests, state)
     }
 
-    /// Verifies every request's signature (strictly, one by one) and runs each engine's
-    /// `validate` against `state`.
+    /// Verifies every request's signature (strictly, one by one): the manager is the one
+    /// owner of authentication; then runs each engine's `validate` against `state`.
     fn check(
         &self,
         ctx: &ExecutionContext,
@@ -295,11 +351,7 @@ impl Manager {
         for routed in &prepared.requests {
             switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
         }
-        let verified = ExecutionContext {
-            signatures_verified: true,
-            ..ctx.clone()
-        };
-        validate(&verified, prepared, state)
+        validate(ctx, prepared, state)
     }
 
     /// Prepares `message` (decode, route, price, access set) against a snapshot of the last
@@ -364,9 +416,7 @@ fn metrics_status(error: &ManagerError) -> Status {
     use switchyard_router::Severity;
     match error {
         ManagerError::Route(switchyard_router::RouteError::NoEngine { .. }) => Status::NoEngine,
-        ManagerError::Malformed(_)
-        | ManagerError::BadTarget(_)
-        | ManagerError::NotAnOperation(_) => Status::Malformed,
+        other if other.status() == MessageStatus::Malformed => Status::Malformed,
         other => match other.severity() {
             Severity::Rejected => Status::Rejected,
             Severity::Temporary => Status::Temporary,

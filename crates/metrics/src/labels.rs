@@ -46,6 +46,8 @@ pub enum Op {
     Lock,
     /// `apply`: executing the message against state.
     Apply,
+    /// `query`: a read-only question to an engine over committed state.
+    Query,
 }
 
 label_enum!(Op {
@@ -53,6 +55,7 @@ label_enum!(Op {
     Validate => "validate",
     Lock => "lock",
     Apply => "apply",
+    Query => "query",
 });
 
 /// The outcome of a request, the `status` label of `switchyard_requests_total`.
@@ -144,7 +147,7 @@ mod tests {
     #[test]
     fn label_values_are_snake_case_and_distinct() {
         let op: Vec<_> = Op::ALL.iter().map(|v| v.as_str()).collect();
-        assert_eq!(op, ["cost", "validate", "lock", "apply"]);
+        assert_eq!(op, ["cost", "validate", "lock", "apply", "query"]);
         let status: Vec<_> = Status::ALL.iter().map(|v| v.to_string()).collect();
         assert_eq!(
             status,

@@ -344,6 +344,7 @@ struct EngineSeries {
     validate: OpSeries,
     lock: OpSeries,
     apply: OpSeries,
+    query: OpSeries,
 }
 
 impl EngineSeries {
@@ -358,6 +359,7 @@ impl EngineSeries {
             validate: op(Op::Validate),
             lock: op(Op::Lock),
             apply: op(Op::Apply),
+            query: op(Op::Query),
         }
     }
 
@@ -367,6 +369,7 @@ impl EngineSeries {
             Op::Validate => &self.validate,
             Op::Lock => &self.lock,
             Op::Apply => &self.apply,
+            Op::Query => &self.query,
         }
     }
 }

@@ -13,7 +13,7 @@ use switchyard_manager::{Frame, Manager};
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
-use switchyard_router::{Domain, Engine, ExecutionContext, fees};
+use switchyard_router::{Call, Domain, Engine, ExecutionContext, fees};
 use switchyard_state::{ChangeSet, MemoryStore, Overlay, RedbStore, Store};
 use switchyard_token::TokenEngine;
 
@@ -247,22 +247,22 @@ fn direct_engine_loop(workload: &Workload) -> Result<f64> {
             fee_multiplier: frame.fee_multiplier,
             network_id: NETWORK_ID,
             fee_recipient: frame.fee_recipient,
-            signatures_verified: true,
         };
         let mut overlay = Overlay::new(snapshot.as_ref());
         for (target, bytes) in &frame.messages {
             let Ok(request) = MessageRequest::from_canonical_bytes(bytes) else {
                 continue;
             };
-            let (Ok(target), Some(auth)) = (Domain::from_slice(target), request.auth()) else {
+            // The workload's signatures are valid: the call is authenticated by construction.
+            let Ok(call) = Call::from_request(&request) else {
                 continue;
             };
-            let Ok(signer) = <[u8; 32]>::try_from(auth.public_key.as_slice()) else {
+            if Domain::from_slice(target) != Ok(call.target) {
                 continue;
-            };
+            }
             let fee = fees::fee_for(&engine.cost(&request)?, ctx.fee_multiplier)?;
-            if fees::settle(&mut overlay, &signer, auth.nonce, fee).is_ok() {
-                let _ = engine.apply(&ctx, &target, &request, &mut overlay);
+            if fees::settle(&mut overlay, &call.signer, call.nonce, fee).is_ok() {
+                let _ = engine.apply(&ctx, &call, &mut overlay);
             }
         }
         let changes = overlay.into_changes();

@@ -50,7 +50,7 @@ macro_rules! tagged_messages {
         ];
 
         /// The name of the message kind a tag stands for, or `None` for an unknown tag.
-        pub(crate) fn tag_name(tag: TypeTag) -> Option<&'static str> {
+        pub fn tag_name(tag: TypeTag) -> Option<&'static str> {
             match tag.0 {
                 0x0312 => Some("MessageBundle"),
                 $($tag => Some(stringify!($variant)),)*
@@ -100,6 +100,8 @@ tagged_messages! {
     CodeDeploy = 0x0603,
     CodeExecute = 0x060C,
     CodeFinalize = 0x060F,
+    TokenQuery = 0x0520,
+    TokenQueryResponse = 0x0521,
     FrameReceipt = 0x0901,
 }
 

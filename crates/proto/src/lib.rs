@@ -46,7 +46,7 @@ mod schema;
 mod signing;
 mod tag;
 
-pub use any::{AnyMessage, decode_any, decode_any_with};
+pub use any::{AnyMessage, decode_any, decode_any_with, tag_name};
 pub use canonical::{CanonicalMessage, Limits};
 pub use error::{DecodeError, Result};
 pub use signing::{SIGNING_PREFIX, Signed, SignedRef, signing_bytes_for};

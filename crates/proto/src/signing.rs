@@ -86,6 +86,15 @@ macro_rules! signed_operations {
         )*
 
         impl crate::AnyMessage {
+            /// Whether the message is a request or a bare operation (what `into_request` takes).
+            pub fn is_operation(&self) -> bool {
+                match self {
+                    crate::AnyMessage::MessageRequest(_) => true,
+                    $(crate::AnyMessage::$variant(_) => true,)*
+                    _ => false,
+                }
+            }
+
             /// The message as a request when it is one, or an operation (wrapped in a
             /// request); `None` for a bundle or a message that is not an operation.
             pub fn into_request(self) -> Option<v1::MessageRequest> {

@@ -5,6 +5,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use crate::AddressError;
+
 /// A 32-byte key inside a domain.
 pub type Key = [u8; 32];
 
@@ -60,30 +62,6 @@ impl PartialOrd for Address {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
-}
-
-/// Why bytes or text could not be read as a [`Domain`] or [`Address`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AddressError {
-    /// The input had the wrong number of bytes (an empty input included).
-    #[error("{kind} must be {expected} bytes, got {actual}")]
-    Length {
-        /// "domain", "key" or "address".
-        kind: &'static str,
-        /// Required length in bytes.
-        expected: usize,
-        /// Length found.
-        actual: usize,
-    },
-    /// The text was not hexadecimal.
-    #[error("{kind} is not valid hex: {reason}")]
-    Hex {
-        /// "domain" or "address".
-        kind: &'static str,
-        /// What the hex decoder reported.
-        reason: String,
-    },
 }
 
 impl Domain {

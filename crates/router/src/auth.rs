@@ -9,44 +9,7 @@ pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use switchyard_proto::Signed;
 use switchyard_proto::v1::MessageRequest;
 
-/// Why an operation's signature was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// The request holds no operation.
-    #[error("request holds no operation")]
-    EmptyRequest,
-    /// The operation has no auth block.
-    #[error("{operation} has no auth block")]
-    MissingAuth {
-        /// Operation name.
-        operation: &'static str,
-    },
-    /// The public key is not 32 bytes, or not a valid Ed25519 point.
-    #[error("{operation}: invalid signer public key ({reason})")]
-    BadPublicKey {
-        /// Operation name.
-        operation: &'static str,
-        /// What was wrong.
-        reason: String,
-    },
-    /// The signature is not 64 bytes.
-    #[error("{operation}: signature must be 64 bytes, got {len}")]
-    BadSignatureLength {
-        /// Operation name.
-        operation: &'static str,
-        /// Length found.
-        len: usize,
-    },
-    /// The signature does not verify against the signer's key and the signed bytes.
-    #[error("{operation}: signature does not verify for signer {signer}")]
-    InvalidSignature {
-        /// Operation name.
-        operation: &'static str,
-        /// Hex of the signer's public key.
-        signer: String,
-    },
-}
+pub use crate::error::AuthError;
 
 /// One signature ready to verify: key, signature and the exact bytes signed.
 #[derive(Debug, Clone)]

@@ -14,21 +14,17 @@ pub struct ExecutionContext {
     pub network_id: u32,
     /// Account credited with the frame's fees (once, at commit).
     pub fee_recipient: Key,
-    /// Set by the manager when every signature of the frame was already batch-verified, so
-    /// that `validate` may skip verifying again.
-    pub signatures_verified: bool,
 }
 
 impl ExecutionContext {
-    /// A context for `frame_number` on `network_id` with fee multiplier 1, the zero fee
-    /// recipient and signatures not yet verified.
+    /// A context for `frame_number` on `network_id` with fee multiplier 1 and the zero fee
+    /// recipient.
     pub fn new(frame_number: u64, network_id: u32) -> Self {
         Self {
             frame_number,
             fee_multiplier: 1,
             network_id,
             fee_recipient: [0; 32],
-            signatures_verified: false,
         }
     }
 }

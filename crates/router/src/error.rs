@@ -1,5 +1,7 @@
 //! Errors of the engine contract.
 
+use num_bigint::BigUint;
+
 use crate::{Address, Domain, Severity};
 
 /// A state access failed.
@@ -160,4 +162,118 @@ impl EngineError {
             _ => None,
         }
     }
+}
+
+/// Why bytes or text could not be read as a [`Domain`] or [`Address`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// The input had the wrong number of bytes (an empty input included).
+    #[error("{kind} must be {expected} bytes, got {actual}")]
+    Length {
+        /// "domain", "key" or "address".
+        kind: &'static str,
+        /// Required length in bytes.
+        expected: usize,
+        /// Length found.
+        actual: usize,
+    },
+    /// The text was not hexadecimal.
+    #[error("{kind} is not valid hex: {reason}")]
+    Hex {
+        /// "domain" or "address".
+        kind: &'static str,
+        /// What the hex decoder reported.
+        reason: String,
+    },
+}
+
+/// Why an operation's signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The request holds no operation.
+    #[error("request holds no operation")]
+    EmptyRequest,
+    /// The operation has no auth block.
+    #[error("{operation} has no auth block")]
+    MissingAuth {
+        /// Operation name.
+        operation: &'static str,
+    },
+    /// The public key is not 32 bytes, or not a valid Ed25519 point.
+    #[error("{operation}: invalid signer public key ({reason})")]
+    BadPublicKey {
+        /// Operation name.
+        operation: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The signature is not 64 bytes.
+    #[error("{operation}: signature must be 64 bytes, got {len}")]
+    BadSignatureLength {
+        /// Operation name.
+        operation: &'static str,
+        /// Length found.
+        len: usize,
+    },
+    /// The signed target is not a 32-byte domain.
+    #[error("{operation}: bad signed target ({reason})")]
+    BadTarget {
+        /// Operation name.
+        operation: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The signature does not verify against the signer's key and the signed bytes.
+    #[error("{operation}: signature does not verify for signer {signer}")]
+    InvalidSignature {
+        /// Operation name.
+        operation: &'static str,
+        /// Hex of the signer's public key.
+        signer: String,
+    },
+}
+
+/// Why fee and nonce settlement refused an operation (it then has no effect at all).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FeeError {
+    /// The nonce is not the stored nonce + 1 (a replay, or out of order).
+    #[error("nonce {found} does not follow stored nonce {stored} of signer {signer}")]
+    BadNonce {
+        /// Hex of the signer's key.
+        signer: String,
+        /// The signer's stored nonce.
+        stored: u64,
+        /// The nonce the operation carries.
+        found: u64,
+    },
+    /// The balance does not cover the fee.
+    #[error("signer {signer} cannot pay fee {fee}: balance is {balance}")]
+    Unpayable {
+        /// Hex of the signer's key.
+        signer: String,
+        /// The fee due.
+        fee: u128,
+        /// The signer's balance.
+        balance: u128,
+    },
+    /// cost x multiplier does not fit in 128 bits.
+    #[error("fee for cost {cost} at multiplier {multiplier} overflows 128 bits")]
+    Overflow {
+        /// The operation's cost.
+        cost: BigUint,
+        /// The fee multiplier.
+        multiplier: u64,
+    },
+    /// The fee recipient's balance would overflow.
+    #[error("crediting {fee} would overflow the fee recipient's balance")]
+    RecipientOverflow {
+        /// The total credited.
+        fee: u128,
+    },
+    /// Reading or writing the account failed.
+    #[error(transparent)]
+    State(#[from] StateError),
 }

@@ -11,6 +11,7 @@
 use num_bigint::BigUint;
 
 use crate::domains::native_account;
+pub use crate::error::FeeError;
 use crate::{Key, StateError, StateRead, StateWrite};
 
 /// A token account record: balance and nonce. The nonce is used in the native token only.
@@ -59,49 +60,6 @@ impl AccountRecord {
             .get(address)?
             .map_or(Ok(Self::default()), |bytes| Self::decode(&bytes))
     }
-}
-
-/// Why fee and nonce settlement refused an operation (it then has no effect at all).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FeeError {
-    /// The nonce is not the stored nonce + 1 (a replay, or out of order).
-    #[error("nonce {found} does not follow stored nonce {stored} of signer {signer}")]
-    BadNonce {
-        /// Hex of the signer's key.
-        signer: String,
-        /// The signer's stored nonce.
-        stored: u64,
-        /// The nonce the operation carries.
-        found: u64,
-    },
-    /// The balance does not cover the fee.
-    #[error("signer {signer} cannot pay fee {fee}: balance is {balance}")]
-    Unpayable {
-        /// Hex of the signer's key.
-        signer: String,
-        /// The fee due.
-        fee: u128,
-        /// The signer's balance.
-        balance: u128,
-    },
-    /// cost x multiplier does not fit in 128 bits.
-    #[error("fee for cost {cost} at multiplier {multiplier} overflows 128 bits")]
-    Overflow {
-        /// The operation's cost.
-        cost: BigUint,
-        /// The fee multiplier.
-        multiplier: u64,
-    },
-    /// The fee recipient's balance would overflow.
-    #[error("crediting {fee} would overflow the fee recipient's balance")]
-    RecipientOverflow {
-        /// The total credited.
-        fee: u128,
-    },
-    /// Reading or writing the account failed.
-    #[error(transparent)]
-    State(#[from] StateError),
 }
 
 /// The fee of an operation: `cost x multiplier`, which must fit in 128 bits.

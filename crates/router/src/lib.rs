@@ -1,12 +1,16 @@
 //! The switchyard engine contract: everything an execution engine and the manager agree on.
 //!
 //! - [`Domain`] and [`Address`]: where state lives; the base domains of DESIGN §3.
-//! - [`Engine`]: the trait every engine implements (price, validate, declare access, apply).
+//! - [`Engine`]: the trait every engine implements (price, validate, declare access, apply
+//!   and return an [`Output`], answer queries), and the [`Call`] it is handed: a request with
+//!   the signer the manager authenticated. [`NoopEngine`] does nothing, for tests.
+//! - [`families`]: the one table from an operation's or query's type tag to the engine family
+//!   that handles it.
 //! - [`StateRead`] / [`StateWrite`]: the narrow views an engine reads and writes through;
 //!   `switchyard-state` implements them with overlays that enforce the declared [`AccessSet`].
 //! - [`RouteTable`]: resolves the engine for a target domain, by base domain or through the
 //!   instance's [`MetadataRecord`] in state. One resolver serves every entry point.
-//! - [`auth`] and [`fees`]: signature checks and the native-token fee and nonce settlement that
+//! - [`auth`] and [`fees`]: signature checks (the manager's job, never an engine's) and the native-token fee and nonce settlement that
 //!   every signed operation goes through, whichever engine it targets, and the crediting of a
 //!   frame's fees to its recipient.
 //! - [`AddressSet`] (what an [`AccessSet`] holds) and the [`SortedMap`] under it: ordered
@@ -36,22 +40,27 @@
 mod access;
 mod address;
 pub mod auth;
+mod call;
 mod context;
 pub mod domains;
 mod engine;
 mod error;
+pub mod families;
 pub mod fees;
 mod metadata;
+mod noop;
 mod route;
 mod sorted_map;
 mod view;
 
 pub use access::{AccessSet, AddressSet, Iter as AddressSetIter};
-pub use address::{Address, AddressError, AddressHashBuilder, AddressHasher, Domain, Key};
+pub use address::{Address, AddressHashBuilder, AddressHasher, Domain, Key};
+pub use call::Call;
 pub use context::ExecutionContext;
-pub use engine::{Engine, Severity};
-pub use error::{EngineError, RouteError, StateError};
+pub use engine::{Engine, MAX_RESULT_BYTES, Output, Severity};
+pub use error::{AddressError, EngineError, RouteError, StateError};
 pub use metadata::MetadataRecord;
+pub use noop::NoopEngine;
 pub use route::{RouteTable, RouteTableBuilder};
 pub use sorted_map::{IntoIter as SortedMapIntoIter, Iter as SortedMapIter, SortedMap};
 pub use view::{MemoryView, StateRead, StateWrite};

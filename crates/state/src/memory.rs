@@ -294,4 +294,8 @@ impl StateRead for MemorySnapshot {
     }
 }
 
-impl Snapshot for MemorySnapshot {}
+impl Snapshot for MemorySnapshot {
+    fn head(&self) -> Option<Head> {
+        self.committed.head
+    }
+}

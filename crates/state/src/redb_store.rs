@@ -547,7 +547,11 @@ impl StateRead for RedbSnapshot {
     }
 }
 
-impl Snapshot for RedbSnapshot {}
+impl Snapshot for RedbSnapshot {
+    fn head(&self) -> Option<Head> {
+        self.head
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,7 +25,11 @@ impl fmt::Display for Head {
 
 /// Reads of one committed frame. A snapshot is unaffected by later commits, and can be read
 /// from many threads at once.
-pub trait Snapshot: StateRead + Send + Sync + fmt::Debug {}
+pub trait Snapshot: StateRead + Send + Sync + fmt::Debug {
+    /// The head of the frame this snapshot reads; `None` for the empty state before the
+    /// first commit. Answers to queries carry it, so a caller knows which state it read.
+    fn head(&self) -> Option<Head>;
+}
 
 /// A durable (or in-memory) state store. Used as `Arc<dyn Store>`; every method may be called
 /// from many threads at once, and commits are serialised by the store.

@@ -4,15 +4,21 @@
 use std::collections::BTreeSet;
 
 use switchyard_router::domains::{TOKEN, metadata_address, native_account};
-use switchyard_router::{AccessSet, Address, Domain, Engine, EngineError, StateError};
-use switchyard_token::{SignedRequest, TokenSpec, UpdateSpec, escrow_id, token_domain};
+use switchyard_router::{AccessSet, Address, Call, Domain, Engine, EngineError, StateError};
+use switchyard_token::{
+    SignedRequest, TokenSpec, UpdateSpec, escrow_id, pending_index_key, token_domain,
+};
 
 use crate::common::{Chain, Checked, FEE_RECIPIENT, NATIVE, client};
 
 fn access(chain: &Chain, op: &SignedRequest) -> AccessSet {
     chain
         .engine
-        .access(&chain.ctx(), &op.target, &op.request, &chain.state)
+        .access(
+            &chain.ctx(),
+            &Call::from_request(&op.request).unwrap(),
+            &chain.state,
+        )
         .unwrap()
 }
 
@@ -106,13 +112,18 @@ fn each_operation_declares_exactly_its_addresses() {
         access(&chain, &op),
         set(
             &[metadata_address(gold)],
-            &[at(a), at(id), native_account(a)]
+            &[at(a), at(id), at(pending_index_key(&b)), native_account(a)]
         )
     );
+    // The recipient's pending index is written by the create and the accept (the accepter is
+    // the recipient), never by the refund, whose entry has expired by then.
     let op = alice.pending_accept(gold, id);
     assert_eq!(
         access(&chain, &op),
-        set(&[], &[at(id), at(a), native_account(a)])
+        set(
+            &[],
+            &[at(id), at(a), at(pending_index_key(&a)), native_account(a)]
+        )
     );
     let op = alice.pending_refund(gold, id);
     assert_eq!(
@@ -161,7 +172,11 @@ fn apply_outside_a_narrower_set_is_an_access_violation() {
     let mut checked = Checked::new(&mut chain.state, &narrow);
     let error = chain
         .engine
-        .apply(&ctx, &op.target, &op.request, &mut checked)
+        .apply(
+            &ctx,
+            &Call::from_request(&op.request).unwrap(),
+            &mut checked,
+        )
         .unwrap_err();
     assert!(matches!(
         error,

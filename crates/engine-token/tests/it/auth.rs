@@ -2,17 +2,17 @@
 
 use switchyard_proto::v1::message_request::Request;
 use switchyard_proto::v1::{Auth, Transaction};
-use switchyard_router::auth::AuthError;
+use switchyard_router::auth::{AuthError, verify_request};
 use switchyard_router::fees::FeeError;
-use switchyard_router::{Engine, ExecutionContext};
-use switchyard_token::{SignedRequest, TokenError};
+use switchyard_router::{Call, Engine, ExecutionContext};
+use switchyard_token::SignedRequest;
 
-use crate::common::{Chain, Failure, NATIVE, NET, at_validate, client};
+use crate::common::{Chain, Failure, NATIVE, NET, client};
 
 fn signature_error(chain: &mut Chain, op: &SignedRequest) -> AuthError {
-    match at_validate(chain.submit(op)) {
-        TokenError::Signature(error) => error,
-        other => panic!("expected a signature error, got {other}"),
+    match chain.submit(op) {
+        Err(Failure::Auth(error)) => error,
+        other => panic!("expected a signature error, got {other:?}"),
     }
 }
 
@@ -104,16 +104,15 @@ fn a_signature_over_other_bytes_is_refused() {
 }
 
 #[test]
-fn a_missing_auth_block_is_named() {
+fn a_missing_or_malformed_auth_block_is_named() {
     let mut alice = client(1);
     let mut chain = Chain::new(&[(alice.public_key(), 100_000)]);
     let mut op = alice.transfer(NATIVE, [2; 32], 1);
     transaction_mut(&mut op).auth = None;
     assert_eq!(
-        at_validate(chain.submit(&op)),
-        TokenError::MissingField {
-            operation: "Transaction",
-            field: "auth"
+        signature_error(&mut chain, &op),
+        AuthError::MissingAuth {
+            operation: "Transaction"
         }
     );
     let mut op = alice.transfer(NATIVE, [2; 32], 1);
@@ -122,33 +121,25 @@ fn a_missing_auth_block_is_named() {
         target: NATIVE.0.to_vec(),
         ..Default::default()
     });
-    assert_eq!(
-        at_validate(chain.submit(&op)),
-        TokenError::BadKeyLength {
-            field: "signer public key",
-            len: 5
+    assert!(matches!(
+        signature_error(&mut chain, &op),
+        AuthError::BadPublicKey {
+            operation: "Transaction",
+            ..
         }
-    );
+    ));
 }
 
 #[test]
-fn validate_skips_signatures_already_verified_in_batch() {
+fn the_engine_trusts_the_authenticated_call_and_never_verifies_signatures() {
     let mut alice = client(1);
     let chain = Chain::new(&[(alice.public_key(), 100_000)]);
     let mut op = alice.transfer(NATIVE, [2; 32], 1_000);
+    // The signature no longer covers the amount: the manager would refuse it, the engine
+    // does not look.
     transaction_mut(&mut op).amount = Some(1_001u128.into());
-    let mut ctx = ExecutionContext::new(1, NET);
-    assert!(
-        chain
-            .engine
-            .validate(&ctx, &op.target, &op.request, &chain.state)
-            .is_err()
-    );
-    ctx.signatures_verified = true;
-    assert!(
-        chain
-            .engine
-            .validate(&ctx, &op.target, &op.request, &chain.state)
-            .is_ok()
-    );
+    let ctx = ExecutionContext::new(1, NET);
+    let call = Call::from_request(&op.request).unwrap();
+    assert!(verify_request(&op.request, NET).is_err());
+    assert!(chain.engine.validate(&ctx, &call, &chain.state).is_ok());
 }

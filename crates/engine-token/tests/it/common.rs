@@ -5,14 +5,15 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
+use prost::Message;
 use switchyard_proto::CanonicalMessage;
-use switchyard_proto::v1::MessageRequest;
-use switchyard_router::auth::SigningKey;
+use switchyard_proto::v1::{MessageRequest, PendingIndex};
+use switchyard_router::auth::{AuthError, SigningKey, verify_request};
 use switchyard_router::domains::{NATIVE_TOKEN, native_account};
 use switchyard_router::fees::{self, AccountRecord, FeeError};
 use switchyard_router::{
-    AccessSet, Address, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView, StateError,
-    StateRead, StateWrite,
+    AccessSet, Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView,
+    StateError, StateRead, StateWrite,
 };
 use switchyard_token::{
     Escrow, NativeGenesis, SignedRequest, TokenClient, TokenEngine, TokenError, TokenInfo,
@@ -84,6 +85,8 @@ impl StateWrite for Checked<'_> {
 #[derive(Debug)]
 #[allow(dead_code)]
 pub enum Failure {
+    /// The signature check the manager makes before any engine sees a request.
+    Auth(AuthError),
     Validate(EngineError),
     Access(EngineError),
     Cost(EngineError),
@@ -138,28 +141,31 @@ impl Chain {
         let request = MessageRequest::from_canonical_bytes(bytes)
             .expect("the builders produce canonical bytes");
         let ctx = self.ctx();
+        // What the manager does before an engine sees a request: authenticate it.
+        let call = Call::from_request(&request).map_err(Failure::Auth)?;
+        assert_eq!(
+            call.target, target,
+            "the builders sign the target they send to"
+        );
         if validate {
+            verify_request(&request, NET).map_err(Failure::Auth)?;
             self.engine
-                .validate(&ctx, &target, &request, &self.state)
+                .validate(&ctx, &call, &self.state)
                 .map_err(Failure::Validate)?;
         }
         let access = self
             .engine
-            .access(&ctx, &target, &request, &self.state)
+            .access(&ctx, &call, &self.state)
             .map_err(Failure::Access)?;
         let cost = self.engine.cost(&request).map_err(Failure::Cost)?;
         let fee = fees::fee_for(&cost, ctx.fee_multiplier).map_err(Failure::Settle)?;
-        let signer: Key = request
-            .auth()
-            .map(|a| a.public_key.as_slice().try_into().unwrap())
-            .unwrap();
-        let nonce = request.auth().map(|a| a.nonce).unwrap();
+        let (signer, nonce) = (call.signer, call.nonce);
 
         let mut overlay = self.state.clone();
         let mut checked = Checked::new(&mut overlay, &access);
         fees::settle(&mut checked, &signer, nonce, fee).map_err(Failure::Settle)?;
         let settled = checked.inner.clone();
-        let result = self.engine.apply(&ctx, &target, &request, &mut checked);
+        let result = self.engine.apply(&ctx, &call, &mut checked);
         let touched = checked.touched.into_inner();
         self.fees_pending += fee;
         self.last_fee = fee;
@@ -170,7 +176,7 @@ impl Chain {
             );
         }
         match result {
-            Ok(()) => {
+            Ok(_) => {
                 let declared: BTreeSet<Address> = access.addresses().copied().collect();
                 assert_eq!(
                     touched, declared,
@@ -253,11 +259,14 @@ impl Chain {
                 balances = balances
                     .checked_add(record.balance)
                     .expect("balances never wrap");
-            } else {
-                let escrow = Escrow::decode(bytes).unwrap();
+            } else if let Ok(escrow) = Escrow::decode(bytes) {
                 escrowed = escrowed
                     .checked_add(escrow.amount)
                     .expect("escrows never wrap");
+            } else {
+                // The only other record in a token's domain: a pending index.
+                let index = PendingIndex::decode(bytes.as_slice()).unwrap();
+                assert!(index.entries.iter().all(|e| e.escrow_id.len() == 32));
             }
         }
         (balances, escrowed)

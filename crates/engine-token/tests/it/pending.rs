@@ -294,3 +294,88 @@ fn escrow_ids_and_accounts_never_mix() {
     chain.assert_only_fee_charged(&before, bob.public_key());
     chain.submit(&bob.pending_accept(NATIVE, id)).unwrap();
 }
+
+/// The escrow ids a pending query lists for `account`.
+fn listed(chain: &Chain, account: [u8; 32]) -> Vec<[u8; 32]> {
+    use switchyard_proto::v1::token_query::{Pending, Query};
+    use switchyard_proto::v1::token_query_response::Response;
+    use switchyard_proto::v1::{TokenQuery, TokenQueryResponse};
+    use switchyard_proto::{AnyMessage, CanonicalMessage};
+    use switchyard_router::Engine;
+    let query = AnyMessage::TokenQuery(TokenQuery {
+        query: Some(Query::Pending(Pending {
+            account: account.to_vec(),
+        })),
+    });
+    let bytes = chain.engine.query(&NATIVE, &query, &chain.state).unwrap();
+    match TokenQueryResponse::from_canonical_bytes(&bytes)
+        .unwrap()
+        .response
+    {
+        Some(Response::Pending(list)) => list
+            .escrows
+            .iter()
+            .map(|e| e.escrow_id.as_slice().try_into().unwrap())
+            .collect(),
+        other => panic!("expected a pending list, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_pending_index_lists_what_an_account_may_accept() {
+    let mut alice = client(1);
+    let mut bob = client(2);
+    let mut chain = Chain::new(&[(alice.public_key(), 100_000), (bob.public_key(), 100_000)]);
+    let (first, op) = alice.pending_create(NATIVE, bob.public_key(), 10, 5);
+    chain.submit(&op).unwrap();
+    let (second, op) = alice.pending_create(NATIVE, bob.public_key(), 20, 1);
+    chain.submit(&op).unwrap();
+    assert_eq!(listed(&chain, bob.public_key()), [first, second]);
+    assert!(listed(&chain, alice.public_key()).is_empty());
+
+    // Accepting takes the escrow off the list.
+    chain.submit(&bob.pending_accept(NATIVE, first)).unwrap();
+    assert_eq!(listed(&chain, bob.public_key()), [second]);
+
+    // Refunded after its expiry: gone from the list at once (the query lists only escrows that
+    // exist), and from the index at the recipient's next write (expired entries are dropped).
+    chain.end_frame();
+    chain.end_frame();
+    chain.submit(&alice.pending_refund(NATIVE, second)).unwrap();
+    assert!(listed(&chain, bob.public_key()).is_empty());
+    let (third, op) = alice.pending_create(NATIVE, bob.public_key(), 30, 9);
+    chain.submit(&op).unwrap();
+    assert_eq!(listed(&chain, bob.public_key()), [third]);
+    let index = chain
+        .state
+        .entries
+        .get(&Address::new(
+            NATIVE,
+            switchyard_token::pending_index_key(&bob.public_key()),
+        ))
+        .unwrap();
+    assert!(
+        index.len() < 60,
+        "one entry left in the index: {} bytes",
+        index.len()
+    );
+}
+
+#[test]
+fn an_account_holds_at_most_the_limit_of_pending_transfers() {
+    let mut alice = client(1);
+    let bob = client(2);
+    let mut chain = Chain::new(&[(alice.public_key(), 100_000_000)]);
+    for _ in 0..switchyard_token::MAX_PENDING_PER_ACCOUNT {
+        let (_, op) = alice.pending_create(NATIVE, bob.public_key(), 1, 10);
+        chain.submit(&op).unwrap();
+    }
+    let (_, op) = alice.pending_create(NATIVE, bob.public_key(), 1, 10);
+    assert_eq!(
+        at_apply(chain.submit(&op)),
+        TokenError::TooManyPending {
+            account: bob.public_key(),
+            limit: switchyard_token::MAX_PENDING_PER_ACCOUNT
+        }
+    );
+}

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use switchyard_proto::v1::MessageRequest;
 use switchyard_router::domains::{TOKEN, metadata_address};
-use switchyard_router::{Address, Domain, Engine, EngineError, StateError, StateWrite};
+use switchyard_router::{Address, Call, Domain, Engine, EngineError, StateError, StateWrite};
 use switchyard_token::{TokenSpec, escrow_id};
 
 use crate::common::{Chain, Checked, NATIVE, client};
@@ -34,10 +34,17 @@ fn exercise(chain: &mut Chain, target: Domain, request: &MessageRequest) {
     let ctx = chain.ctx();
     let engine = chain.engine.clone();
     let _ = engine.cost(request);
-    let _ = engine.validate(&ctx, &target, request, &chain.state);
-    if let Ok(access) = engine.access(&ctx, &target, request, &chain.state) {
+    // Whatever the request holds, the engine may be handed it with any signer and target.
+    let call = Call {
+        request,
+        target,
+        signer: target.0,
+        nonce: 1,
+    };
+    let _ = engine.validate(&ctx, &call, &chain.state);
+    if let Ok(access) = engine.access(&ctx, &call, &chain.state) {
         let mut checked = Checked::new(&mut chain.state, &access);
-        if let Err(error) = engine.apply(&ctx, &target, request, &mut checked) {
+        if let Err(error) = engine.apply(&ctx, &call, &mut checked) {
             assert!(
                 !matches!(
                     error,
@@ -49,7 +56,7 @@ fn exercise(chain: &mut Chain, target: Domain, request: &MessageRequest) {
     } else {
         // An operation without an access set is refused by apply too.
         let mut scratch = chain.state.clone();
-        assert!(engine.apply(&ctx, &target, request, &mut scratch).is_err());
+        assert!(engine.apply(&ctx, &call, &mut scratch).is_err());
     }
 }
 

@@ -11,7 +11,7 @@
 
 use switchyard_proto::v1::MessageStatus;
 use switchyard_router::fees;
-use switchyard_router::{ExecutionContext, Severity, StateRead};
+use switchyard_router::{ExecutionContext, MAX_RESULT_BYTES, Severity, StateRead};
 use switchyard_state::{ChangeSet, Overlay};
 
 use super::prepare::Prepared;
@@ -29,6 +29,9 @@ pub(crate) struct Applied {
     pub(crate) error: Option<Box<ManagerError>>,
     /// The message's writes (fees and nonces included); `None` when it had no effect.
     pub(crate) changes: Option<ChangeSet>,
+    /// What each request produced, in order, for the receipt; empty when none produced
+    /// anything (the common case, which allocates nothing).
+    pub(crate) results: Vec<Vec<u8>>,
     /// Time spent applying it, for the request-duration metric (never in receipts or state).
     pub(crate) seconds: f64,
 }
@@ -53,18 +56,33 @@ pub(crate) fn apply_message(
                 fee: 0,
                 error: Some(Box::new(escalate(error)?)),
                 changes: None,
+                results: Vec::new(),
                 seconds: 0.0,
             });
         }
         Some((_, error)) => return Ok(failed(fee, escalate(error)?, overlay.into_changes())),
         None => {}
     }
-    for routed in &prepared.requests {
-        if let Err(error) = routed
+    let mut results: Vec<Vec<u8>> = Vec::new();
+    for (position, routed) in prepared.requests.iter().enumerate() {
+        let applied = routed
             .engine
-            .apply(ctx, &routed.target, &routed.request, &mut overlay)
-        {
-            let error = escalate(ManagerError::from(error))?;
+            .apply(ctx, &routed.call(), &mut overlay)
+            .map_err(ManagerError::from)
+            .and_then(|output| check_result(routed.engine.name(), output.result));
+        let outcome = match applied {
+            Ok(result) => {
+                if !result.is_empty() {
+                    // Entries for the earlier requests, which produced nothing.
+                    results.resize(position, Vec::new());
+                    results.push(result);
+                }
+                Ok(())
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = outcome {
+            let error = escalate(error)?;
             // Roll back every operation of the message but keep its fees: settle again on a
             // fresh overlay over the same base, which gives the same settlement.
             drop(overlay);
@@ -73,13 +91,29 @@ pub(crate) fn apply_message(
             return Ok(failed(fee, error, fees_only.into_changes()));
         }
     }
+    if !results.is_empty() {
+        results.resize(prepared.requests.len(), Vec::new());
+    }
     Ok(Applied {
         status: MessageStatus::Applied,
         fee,
         error: None,
         changes: Some(overlay.into_changes()),
+        results,
         seconds: 0.0,
     })
+}
+
+/// Refuses a result larger than the contract allows.
+fn check_result(engine: &'static str, result: Vec<u8>) -> Result<Vec<u8>, ManagerError> {
+    if result.len() > MAX_RESULT_BYTES {
+        return Err(ManagerError::ResultTooLarge {
+            engine,
+            len: result.len(),
+            limit: MAX_RESULT_BYTES,
+        });
+    }
+    Ok(result)
 }
 
 /// Settles the fee and nonce of each request in order, stopping at the first refusal.
@@ -104,6 +138,7 @@ fn failed(fee: u128, error: ManagerError, changes: ChangeSet) -> Applied {
         fee,
         error: Some(Box::new(error)),
         changes: Some(changes),
+        results: Vec::new(),
         seconds: 0.0,
     }
 }

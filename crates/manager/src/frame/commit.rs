@@ -189,6 +189,7 @@ impl Manager {
             }
             (Ok(prepared), Some(Ok(applied))) => {
                 outcome.set_status(applied.status);
+                outcome.results = applied.results;
                 outcome.cost = prepared.cost;
                 outcome.fee = Some(applied.fee.into());
                 outcome.reason = applied

@@ -116,7 +116,6 @@ impl Manager {
                 fee_multiplier: frame.fee_multiplier,
                 network_id: inner.network_id,
                 fee_recipient: frame.fee_recipient,
-                signatures_verified: false,
             },
             committed: snapshot.as_ref(),
             serial,

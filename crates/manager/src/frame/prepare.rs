@@ -4,10 +4,10 @@
 use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_proto::{Limits, decode_any_with};
 use switchyard_router::auth::SignatureCheck;
-use switchyard_router::domains::{self, native_account};
+use switchyard_router::domains::native_account;
 use switchyard_router::fees::fee_for;
 use switchyard_router::{
-    AccessSet, BigUint, Domain, Engine, ExecutionContext, Key, RouteTable, StateRead,
+    AccessSet, Call, Domain, Engine, ExecutionContext, Key, RouteTable, StateRead,
 };
 use switchyard_state::Overlay;
 
@@ -40,6 +40,18 @@ pub(crate) struct Prepared<'r> {
     pub(crate) cost: u64,
 }
 
+impl Routed<'_> {
+    /// The request as its engine sees it.
+    pub(crate) fn call(&self) -> Call<'_> {
+        Call {
+            request: &self.request,
+            target: self.target,
+            signer: self.signer,
+            nonce: self.nonce,
+        }
+    }
+}
+
 impl Prepared<'_> {
     /// The name of the engine of the first request, for metrics labels.
     pub(crate) fn engine_name(&self) -> &'static str {
@@ -58,14 +70,8 @@ pub(crate) struct Refused {
 
 impl Refused {
     pub(crate) fn new(error: ManagerError) -> Self {
-        let status = match error {
-            ManagerError::Malformed(_)
-            | ManagerError::BadTarget(_)
-            | ManagerError::NotAnOperation(_) => MessageStatus::Malformed,
-            _ => MessageStatus::Rejected,
-        };
         Self {
-            status,
+            status: error.status(),
             error: Box::new(error),
         }
     }
@@ -104,53 +110,26 @@ pub(crate) fn parse_target(bytes: &[u8]) -> Result<Domain> {
     Domain::from_slice(bytes).map_err(ManagerError::BadTarget)
 }
 
-/// Whether the request is a prover operation (tag 0x03xx), which costs 0.
-pub(crate) fn is_prover_operation(request: &MessageRequest) -> bool {
-    request.signed().is_some_and(|op| op.tag().0 >> 8 == 0x03)
-}
-
-/// The base domain of the engine family an operation belongs to (by its tag's high byte).
+/// The base domain of the engine family an operation belongs to (see
+/// [`switchyard_router::families`]).
 pub(crate) fn family_domain(request: &MessageRequest) -> Result<Domain> {
-    let op = request
-        .signed()
-        .ok_or_else(|| ManagerError::NotAnOperation("empty request".into()))?;
-    match op.tag().0 >> 8 {
-        0x03 => Ok(domains::GLOBAL),
-        0x04 => Ok(domains::HYPERGRAPH),
-        0x05 => Ok(domains::TOKEN),
-        0x06 => Ok(domains::COMPUTE),
-        _ => Err(ManagerError::NotAnOperation(format!(
-            "operation {} has no engine family",
-            op.operation()
-        ))),
+    if request.request.is_none() {
+        return Err(ManagerError::NotAnOperation("empty request".into()));
     }
+    switchyard_router::families::of_request(request)
+        .map(|family| family.base_domain)
+        .ok_or_else(|| {
+            ManagerError::NotAnOperation(format!(
+                "operation {} has no engine family",
+                request.operation()
+            ))
+        })
 }
 
-/// The cost of one request: 0 for prover operations, otherwise what `engine` says.
-pub(crate) fn request_cost(engine: &dyn Engine, request: &MessageRequest) -> Result<BigUint> {
-    if is_prover_operation(request) {
-        return Ok(BigUint::default());
-    }
-    Ok(engine.cost(request)?)
-}
-
-/// The signer key, nonce and signed target of a request.
+/// The signer key, nonce and signed target of a request (not yet authenticated).
 pub(crate) fn signer_of(request: &MessageRequest) -> Result<(Key, u64, Domain)> {
-    let op = request
-        .signed()
-        .ok_or_else(|| ManagerError::NotAnOperation("empty request".into()))?;
-    let operation = op.operation();
-    let auth = op
-        .auth()
-        .ok_or(switchyard_router::auth::AuthError::MissingAuth { operation })?;
-    let signer = <[u8; 32]>::try_from(auth.public_key.as_slice()).map_err(|_| {
-        switchyard_router::auth::AuthError::BadPublicKey {
-            operation,
-            reason: format!("{} bytes, expected 32", auth.public_key.len()),
-        }
-    })?;
-    let target = Domain::from_slice(&auth.target).map_err(ManagerError::BadTarget)?;
-    Ok((signer, auth.nonce, target))
+    let call = Call::from_request(request)?;
+    Ok((call.signer, call.nonce, call.target))
 }
 
 /// Everything `prepare` needs from the manager.
@@ -205,7 +184,7 @@ pub(crate) fn route_message<'r>(
             Some(overlay) => overlay,
             None => committed,
         };
-        let cost = request_cost(engine, &request)?;
+        let cost = engine.cost(&request)?;
         let fee = fee_for(&cost, env.ctx.fee_multiplier)?;
         let cost = u64::try_from(&cost).map_err(|_| ManagerError::CostOverflow {
             cost: cost.to_string(),
@@ -215,13 +194,6 @@ pub(crate) fn route_message<'r>(
             .ok_or(ManagerError::CostOverflow {
                 cost: "bundle total".into(),
             })?;
-        let mut request_access = engine.access(env.ctx, &target, &request, view)?;
-        request_access.write(native_account(signer));
-        if access.is_empty() {
-            access = request_access;
-        } else {
-            access.extend(&request_access);
-        }
         let entry = Routed {
             request,
             target,
@@ -230,6 +202,13 @@ pub(crate) fn route_message<'r>(
             signer,
             nonce,
         };
+        let mut request_access = engine.access(env.ctx, &entry.call(), view)?;
+        request_access.write(native_account(signer));
+        if access.is_empty() {
+            access = request_access;
+        } else {
+            access.extend(&request_access);
+        }
         if let Some(overlay) = scratch.as_mut() {
             replay(env.ctx, &entry, overlay);
         }
@@ -246,9 +225,7 @@ pub(crate) fn route_message<'r>(
 /// routing later requests of the same bundle. Fees and nonces are not settled here: the scratch
 /// sits on committed state, which does not know the signer's earlier messages in the frame.
 fn replay(ctx: &ExecutionContext, routed: &Routed<'_>, overlay: &mut Overlay<'_>) {
-    let _ = routed
-        .engine
-        .apply(ctx, &routed.target, &routed.request, overlay);
+    let _ = routed.engine.apply(ctx, &routed.call(), overlay);
 }
 
 /// The signature checks of a prepared message's requests.
@@ -263,16 +240,14 @@ pub(crate) fn signature_checks(
         .collect()
 }
 
-/// Runs every engine's `validate` for a prepared message.
+/// Runs every engine's `validate` for a prepared message (its signatures already verified).
 pub(crate) fn validate(
     ctx: &ExecutionContext,
     prepared: &Prepared<'_>,
     committed: &dyn StateRead,
 ) -> Result<()> {
     for routed in &prepared.requests {
-        routed
-            .engine
-            .validate(ctx, &routed.target, &routed.request, committed)?;
+        routed.engine.validate(ctx, &routed.call(), committed)?;
     }
     Ok(())
 }

@@ -5,7 +5,6 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use switchyard_router::ExecutionContext;
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 
 use super::execute::{FrameRun, Slot};
@@ -69,10 +68,6 @@ impl Manager {
         footprints: &[Option<Footprint>],
     ) -> Result<Validated> {
         let frame = run.frame;
-        let verified_ctx = ExecutionContext {
-            signatures_verified: true,
-            ..run.ctx.clone()
-        };
         let batch = verification_batch(frame.messages.len());
         // A verdict per message of a chunk.
         let validate = |slots: &[Slot]| -> Vec<Option<ManagerError>> {
@@ -100,9 +95,7 @@ impl Manager {
                                 .iter()
                                 .try_for_each(|check| check.verify().map_err(ManagerError::from))
                         })
-                        .and_then(|()| {
-                            super::prepare::validate(&verified_ctx, prepared, run.committed)
-                        })
+                        .and_then(|()| super::prepare::validate(&run.ctx, prepared, run.committed))
                         .err()
                 })
                 .collect()

@@ -10,12 +10,12 @@ use switchyard_proto::v1::{
     MessageStatus, ProverJoin, VertexAdd, message_request::Request,
 };
 use switchyard_proto::{CanonicalMessage, Signed};
-use switchyard_router::auth::{SigningKey, sign, verify_request};
+use switchyard_router::auth::{SigningKey, sign};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::AccountRecord;
 use switchyard_router::{
-    AccessSet, Address, BigUint, Domain, Engine, EngineError, ExecutionContext, Key, StateRead,
-    StateWrite,
+    AccessSet, Address, BigUint, Call, Domain, Engine, EngineError, ExecutionContext, Key, Output,
+    StateRead, StateWrite,
 };
 use switchyard_state::ChangeSet;
 use switchyard_token::{NativeGenesis, TokenClient, TokenEngine};
@@ -336,26 +336,21 @@ impl Engine for TestEngine {
 
     fn validate(
         &self,
-        ctx: &ExecutionContext,
-        _target: &Domain,
-        request: &MessageRequest,
+        _ctx: &ExecutionContext,
+        _call: &Call<'_>,
         _state: &dyn StateRead,
     ) -> Result<(), EngineError> {
         self.calls.validate.fetch_add(1, Ordering::SeqCst);
-        if !ctx.signatures_verified {
-            verify_request(request, ctx.network_id)
-                .map_err(|e| EngineError::rejected(self.name, request.operation(), e))?;
-        }
         Ok(())
     }
 
     fn access(
         &self,
         _ctx: &ExecutionContext,
-        target: &Domain,
-        request: &MessageRequest,
+        call: &Call<'_>,
         _state: &dyn StateRead,
     ) -> Result<AccessSet, EngineError> {
+        let (target, request) = (&call.target, call.request);
         self.calls.access.fetch_add(1, Ordering::SeqCst);
         let mut set = AccessSet::new();
         match &request.request {
@@ -378,10 +373,10 @@ impl Engine for TestEngine {
     fn apply(
         &self,
         _ctx: &ExecutionContext,
-        target: &Domain,
-        request: &MessageRequest,
+        call: &Call<'_>,
         state: &mut dyn StateWrite,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Output, EngineError> {
+        let (target, request) = (&call.target, call.request);
         let call = self.calls.apply.fetch_add(1, Ordering::SeqCst) + 1;
         match self.fault {
             ApplyFault::Critical => {
@@ -406,6 +401,10 @@ impl Engine for TestEngine {
                 for write in &op.write_keys {
                     state.put(self.address(request, write)?, op.input.clone())?;
                 }
+                // An execution asked to echo returns its input as its result.
+                if let Some(echo) = op.input.strip_prefix(b"echo:") {
+                    return Ok(Output::result(echo));
+                }
             }
             Some(Request::VertexAdd(op)) => {
                 if op.data == b"fail" {
@@ -418,7 +417,7 @@ impl Engine for TestEngine {
             }
             _ => {}
         }
-        Ok(())
+        Ok(Output::none())
     }
 
     fn start(&self) -> Result<(), EngineError> {

@@ -3,11 +3,11 @@
 
 use std::sync::atomic::Ordering;
 
-use switchyard_manager::{Frame, Manager, ManagerError};
+use switchyard_manager::{Manager, ManagerError};
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{
-    FrameHeader, FrameReceipt, HypergraphConfig, MessageBundle, MessageRequest, MessageStatus,
-    ProverLeave, ProverPause, ProverUpdate, TokenConfig,
+    FrameHeader, FrameReceipt, HypergraphConfig, MessageBundle, MessageRequest, ProverLeave,
+    ProverPause, ProverUpdate, TokenConfig,
 };
 use switchyard_router::domains::{COMPUTE, GLOBAL, HYPERGRAPH, NATIVE_TOKEN};
 use switchyard_router::{BigUint, Engine, RouteError};
@@ -57,7 +57,7 @@ fn a_bundle_costs_the_sum_of_its_requests() {
 }
 
 #[test]
-fn prover_operations_cost_nothing_but_need_the_global_engine() {
+fn prover_operations_are_priced_by_the_global_engine_and_need_it() {
     let join = signed(prover_join(), 1, GLOBAL, 1);
     let others: Vec<MessageRequest> = vec![
         signed(
@@ -97,44 +97,29 @@ fn prover_operations_cost_nothing_but_need_the_global_engine() {
         "{error:?}"
     );
 
+    // With one, the global engine prices them (the real one's rule is cost 0; the test
+    // engine's is TEST_COST): the manager has no pricing rule of its own.
     let engines = TestEngines::new();
     let manager = full_manager(&engines, 1);
     for request in std::iter::once(&join).chain(&others) {
         assert_eq!(
             manager.cost(&bytes(request)).unwrap(),
-            BigUint::default(),
+            BigUint::from(TEST_COST),
             "{}",
             request.operation()
         );
     }
+    assert_eq!(
+        engines.global.calls.cost.load(Ordering::SeqCst),
+        1 + others.len()
+    );
     let transfer = client(2, 1).transfer(NATIVE_TOKEN, account(3), 1).request;
     assert_eq!(
         manager
             .cost(&bundle(vec![join.clone(), transfer.clone()]))
             .unwrap(),
-        TokenEngine::new().cost(&transfer).unwrap()
+        TokenEngine::new().cost(&transfer).unwrap() + BigUint::from(TEST_COST)
     );
-    assert_eq!(
-        engines.global.calls.cost.load(Ordering::SeqCst),
-        0,
-        "a prover operation's price is not the engine's to set"
-    );
-
-    // In a frame it is charged 0 but its nonce is settled.
-    manager.genesis(0, &rich_genesis(1)).unwrap();
-    let result = manager
-        .execute_frame(
-            &Frame::new(1)
-                .fee_multiplier(5)
-                .message(GLOBAL.0, bytes(&join)),
-        )
-        .unwrap();
-    let outcome = &result.receipt.outcomes[0];
-    assert_eq!(status(outcome), MessageStatus::Applied);
-    assert_eq!((outcome.cost, fee(outcome)), (0, 0));
-    let snapshot = manager.store().snapshot().unwrap();
-    let record = native(snapshot.as_ref(), &account(1));
-    assert_eq!((record.balance, record.nonce), (RICH, 1));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Barrier, Mutex, RwLock};
 
-use switchyard_manager::{Manager, ManagerError};
+use switchyard_manager::{LockLease, Manager, ManagerError};
 use switchyard_proto::v1::MessageRequest;
 use switchyard_router::domains::{
     COMPUTE, HYPERGRAPH, NATIVE_TOKEN, metadata_address, native_account,
@@ -30,7 +30,7 @@ fn execute(signer: u8, reads: &[Address], writes: &[Address]) -> Vec<u8> {
     ))
 }
 
-fn conflict_on(result: Result<Vec<Address>, ManagerError>) -> Address {
+fn conflict_on(result: Result<LockLease, ManagerError>) -> Address {
     match result {
         Err(ManagerError::LockConflict { address }) => address,
         other => panic!("expected a lock conflict, got {other:?}"),
@@ -41,6 +41,10 @@ fn set(addresses: &[Address]) -> BTreeSet<Address> {
     addresses.iter().copied().collect()
 }
 
+fn held(lease: &LockLease) -> BTreeSet<Address> {
+    lease.addresses().copied().collect()
+}
+
 #[test]
 fn conflicts_are_detected_across_engines_and_domains() {
     let (_engines, manager) = locking_manager();
@@ -49,7 +53,7 @@ fn conflicts_are_detected_across_engines_and_domains() {
     // The hypergraph engine writes `vertex`; the lock returns exactly its access set.
     let add = bytes(&signed(vertex_add([1; 32], b"v"), 1, HYPERGRAPH, 1));
     let locked = manager.lock(1, &HYPERGRAPH.0, &add).unwrap();
-    assert_eq!(set(&locked), set(&[vertex, native_account(account(1))]));
+    assert_eq!(held(&locked), set(&[vertex, native_account(account(1))]));
 
     // The compute engine writing or reading the same address conflicts, whatever the engine.
     let writer = execute(2, &[], &[vertex]);
@@ -64,7 +68,7 @@ fn conflicts_are_detected_across_engines_and_domains() {
         .lock(1, &NATIVE_TOKEN.0, &transfer.to_bytes())
         .unwrap();
     assert_eq!(
-        set(&locked),
+        held(&locked),
         set(&[
             native_account(account(4)),
             native_account(account(5)),
@@ -134,10 +138,10 @@ fn a_refused_lock_leaves_nothing_locked_and_unlock_frees_everything() {
         .unwrap();
 
     // Unlock releases everything: the refused message now locks, and again after unlocking.
-    manager.unlock();
+    manager.unlock_all();
     manager.lock(1, &COMPUTE.0, &both_written).unwrap();
     assert!(manager.lock(1, &COMPUTE.0, &both_written).is_err());
-    manager.unlock();
+    manager.unlock_all();
     manager.lock(1, &COMPUTE.0, &both_written).unwrap();
 }
 
@@ -229,7 +233,7 @@ fn concurrent_lockers_never_hold_conflicting_addresses() {
                                 let expected: BTreeSet<Address> =
                                     spec.reads.iter().chain(&spec.writes).copied().collect();
                                 assert_eq!(
-                                    locked.iter().copied().collect::<BTreeSet<_>>(),
+                                    locked.addresses().copied().collect::<BTreeSet<_>>(),
                                     expected
                                 );
                                 for write in &spec.writes {
@@ -276,7 +280,7 @@ fn concurrent_lockers_never_hold_conflicting_addresses() {
                             }
                         }
                         *epoch = Epoch::default();
-                        manager.unlock();
+                        manager.unlock_all();
                         totals.lock().unwrap().epochs += 1;
                     }
                 }
@@ -288,4 +292,42 @@ fn concurrent_lockers_never_hold_conflicting_addresses() {
     assert_eq!(totals.granted + totals.refused, THREADS * ATTEMPTS);
     assert!(totals.granted > 0 && totals.refused > 0 && totals.shared_reads > 0);
     assert_eq!(totals.epochs, THREADS * ATTEMPTS / EPOCH);
+}
+
+#[test]
+fn unlock_releases_exactly_what_its_lease_acquired() {
+    let (_engines, manager) = locking_manager();
+    let mine = addr(COMPUTE, 1);
+    let theirs = addr(COMPUTE, 2);
+    let shared = addr(COMPUTE, 3);
+    let my_lease = manager
+        .lock(1, &COMPUTE.0, &execute(1, &[shared], &[mine]))
+        .unwrap();
+    let their_lease = manager
+        .lock(1, &COMPUTE.0, &execute(2, &[shared], &[theirs]))
+        .unwrap();
+
+    manager.unlock(my_lease);
+    // Mine is free again; theirs and their read of the shared address are still held.
+    let again = manager
+        .lock(1, &COMPUTE.0, &execute(3, &[], &[mine]))
+        .unwrap();
+    assert_eq!(
+        conflict_on(manager.lock(1, &COMPUTE.0, &execute(4, &[], &[theirs]))),
+        theirs
+    );
+    assert_eq!(
+        conflict_on(manager.lock(1, &COMPUTE.0, &execute(5, &[], &[shared]))),
+        shared
+    );
+    manager.unlock(their_lease);
+    manager.unlock(again);
+    let everything = manager
+        .lock(1, &COMPUTE.0, &execute(6, &[], &[mine, theirs, shared]))
+        .unwrap();
+    assert_eq!(
+        held(&everything).len(),
+        4,
+        "three writes and the signer's account"
+    );
 }

@@ -10,6 +10,7 @@
 )]
 
 mod common;
+mod contract;
 mod cost;
 mod frames;
 mod lifecycle;

@@ -98,7 +98,7 @@ fn every_entry_point_is_counted_by_engine_operation_and_outcome() {
         manager.lock(1, &NATIVE_TOKEN.0, &transfer),
         Err(ManagerError::LockConflict { .. })
     ));
-    manager.unlock();
+    manager.unlock_all();
     // process: applied, then the replay refused.
     let snapshot = manager.store().snapshot().unwrap();
     let mut overlay = Overlay::new(snapshot.as_ref());

@@ -168,7 +168,7 @@ fn arbitrary_input_to_every_entry_point_never_panics() {
             let frame_number = next_frame.load(Ordering::SeqCst);
             let _ = manager.validate_message(frame_number, &target, &message);
             let _ = manager.lock(frame_number, &target, &message);
-            manager.unlock();
+            manager.unlock_all();
             let snapshot = manager.store().snapshot().unwrap();
             let mut overlay = Overlay::new(snapshot.as_ref());
             if let Ok(processed) =

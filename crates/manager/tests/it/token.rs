@@ -196,7 +196,7 @@ fn process_message_charges_the_fee_bumps_the_nonce_and_refuses_a_replay() {
         .unwrap();
     assert!(matches!(
         processed,
-        Processed { status: MessageStatus::Applied, cost: c, fee: f, error: None }
+        Processed { status: MessageStatus::Applied, cost: c, fee: f, error: None, .. }
             if switchyard_router::BigUint::from(c) == cost && f == fee
     ));
     assert_eq!(

@@ -509,6 +509,147 @@ pub struct MintTransaction {
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
 }
+/// The escrows waiting for one account to accept them, kept by the token engine
+/// at (token domain, pending_index_key(account)) so that an account's pending
+/// transfers are listed without scanning the state.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct PendingIndex {
+    /// The entries.
+    #[prost(message, repeated, tag = "1")]
+    pub entries: ::prost::alloc::vec::Vec<pending_index::Entry>,
+}
+/// Nested message and enum types in `PendingIndex`.
+pub mod pending_index {
+    /// One entry per escrow, in creation order.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Entry {
+        /// The escrow id (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub escrow_id: ::prost::alloc::vec::Vec<u8>,
+        /// The escrow's expiry frame: past it the entry is dropped at the next write.
+        #[prost(uint64, tag = "2")]
+        pub expiry_frame: u64,
+    }
+}
+/// A read-only question to the token engine (type tag 0x0520), sent to the
+/// domain of the token it is about (the native token's domain for fees).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct TokenQuery {
+    /// What is asked.
+    #[prost(oneof = "token_query::Query", tags = "1, 2, 3")]
+    pub query: ::core::option::Option<token_query::Query>,
+}
+/// Nested message and enum types in `TokenQuery`.
+pub mod token_query {
+    /// The balance of one account.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Balance {
+        /// Account key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub account: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The token's configuration and supply.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Info {}
+    /// The escrows an account may still accept.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Pending {
+        /// Account key (32 bytes) of the recipient.
+        #[prost(bytes = "vec", tag = "1")]
+        pub account: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// What is asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Query {
+        /// An account's balance.
+        #[prost(message, tag = "1")]
+        Balance(Balance),
+        /// The token's info.
+        #[prost(message, tag = "2")]
+        Info(Info),
+        /// An account's incoming pending transfers.
+        #[prost(message, tag = "3")]
+        Pending(Pending),
+    }
+}
+/// The answer to a TokenQuery (type tag 0x0521).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct TokenQueryResponse {
+    /// The answer, of the kind asked.
+    #[prost(oneof = "token_query_response::Response", tags = "1, 2, 3")]
+    pub response: ::core::option::Option<token_query_response::Response>,
+}
+/// Nested message and enum types in `TokenQueryResponse`.
+pub mod token_query_response {
+    /// A token's configuration and state, as its metadata record holds them.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Info {
+        /// The configuration it was deployed with (initial supply and holder as
+        /// deployed; mint authority as it is now, empty once revoked).
+        #[prost(message, optional, tag = "1")]
+        pub config: ::core::option::Option<super::TokenConfig>,
+        /// The owner's key (32 bytes); empty for the native token.
+        #[prost(bytes = "vec", tag = "2")]
+        pub owner: ::prost::alloc::vec::Vec<u8>,
+        /// Units in existence.
+        #[prost(message, optional, tag = "3")]
+        pub supply: ::core::option::Option<super::U128>,
+        /// Whether the mint authority was revoked for good.
+        #[prost(bool, tag = "4")]
+        pub mint_revoked: bool,
+    }
+    /// One escrow.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Escrow {
+        /// The escrow id (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub escrow_id: ::prost::alloc::vec::Vec<u8>,
+        /// The sender's key (32 bytes).
+        #[prost(bytes = "vec", tag = "2")]
+        pub sender: ::prost::alloc::vec::Vec<u8>,
+        /// The recipient's key (32 bytes).
+        #[prost(bytes = "vec", tag = "3")]
+        pub recipient: ::prost::alloc::vec::Vec<u8>,
+        /// Units held.
+        #[prost(message, optional, tag = "4")]
+        pub amount: ::core::option::Option<super::U128>,
+        /// Last frame at which the recipient may accept.
+        #[prost(uint64, tag = "5")]
+        pub expiry_frame: u64,
+    }
+    /// A list of escrows.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct PendingList {
+        /// The escrows, in creation order.
+        #[prost(message, repeated, tag = "1")]
+        pub escrows: ::prost::alloc::vec::Vec<Escrow>,
+    }
+    /// The answer, of the kind asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Response {
+        /// An account's balance (zero for an account never credited).
+        #[prost(message, tag = "1")]
+        Balance(super::U128),
+        /// The token's info.
+        #[prost(message, tag = "2")]
+        Info(Info),
+        /// An account's incoming pending transfers.
+        #[prost(message, tag = "3")]
+        Pending(PendingList),
+    }
+}
 /// Exactly one operation.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -634,6 +775,12 @@ pub struct MessageOutcome {
     /// BLAKE3 of the message's bytes as submitted (32 bytes).
     #[prost(bytes = "vec", tag = "6")]
     pub message_hash: ::prost::alloc::vec::Vec<u8>,
+    /// What each request of the message produced, in request order (a deploy's
+    /// new domain, an execution's output). Empty when no request produced
+    /// anything; otherwise one entry per request, empty for those that did not.
+    /// Each entry is at most the engine contract's MAX_RESULT_BYTES.
+    #[prost(bytes = "vec", repeated, tag = "7")]
+    pub results: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
 }
 /// The receipt of one committed frame.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]

@@ -102,6 +102,7 @@ fn frame_receipt() -> v1::FrameReceipt {
                 fee: Some(v1::U128 { high: 0, low: 300 }),
                 reason: String::new(),
                 message_hash: vec![0xe1; 32],
+                results: Vec::new(),
             },
             v1::MessageOutcome {
                 index: 1,
@@ -110,6 +111,19 @@ fn frame_receipt() -> v1::FrameReceipt {
                 fee: None,
                 reason: "nonce 3 does not follow stored nonce 5".into(),
                 message_hash: vec![0xe2; 32],
+                results: Vec::new(),
+            },
+            v1::MessageOutcome {
+                index: 2,
+                status: v1::MessageStatus::Applied.into(),
+                cost: 10_000,
+                fee: Some(v1::U128 {
+                    high: 0,
+                    low: 30_000,
+                }),
+                reason: String::new(),
+                message_hash: vec![0xe3; 32],
+                results: vec![vec![0xd0; 32], Vec::new()],
             },
         ],
     }

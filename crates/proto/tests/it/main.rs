@@ -41,6 +41,8 @@ macro_rules! for_each_message {
             CodeDeploy,
             CodeExecute,
             CodeFinalize,
+            TokenQuery,
+            TokenQueryResponse,
             FrameReceipt,
         }
     };
