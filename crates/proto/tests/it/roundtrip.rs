@@ -81,14 +81,13 @@ fn tag_table_is_covered() {
         }
     }
     assert_eq!(known, listed_tags());
-    assert_eq!(known.len(), 32);
 }
 
 /// Tags are unique and the names match the `.proto` message names.
 #[test]
 fn tags_and_names_are_distinct() {
     let tags = listed_tags();
-    assert_eq!(tags.len(), 32);
+    assert!(tags.len() >= 32, "every tag of DESIGN §2 and the queries");
     assert_eq!(
         <v1::MessageBundle as CanonicalMessage>::NAME,
         "MessageBundle"
