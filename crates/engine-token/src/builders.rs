@@ -7,45 +7,17 @@
 //! domain and the signed `MessageRequest`, whose [`SignedRequest::to_bytes`] are the canonical
 //! bytes to submit.
 
-use std::fmt;
-
 use switchyard_proto::v1::pending_transaction::{Accept, Action, Create, Refund};
 use switchyard_proto::v1::{
     MessageRequest, MintTransaction, PendingTransaction, TokenConfig, TokenDeploy, TokenUpdate,
     Transaction,
 };
-use switchyard_proto::{CanonicalMessage, Signed};
-use switchyard_router::auth::{SigningKey, sign};
+use switchyard_proto::Signed;
+use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::TOKEN;
-use switchyard_router::{Domain, Key};
+use switchyard_router::{Domain, Key, SignedRequest, Signer};
 
 use crate::record::{escrow_id, token_domain};
-
-/// A signed operation ready to submit: where it goes and what it says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedRequest {
-    /// The domain the operation targets (the token base domain for a deploy, else the token).
-    pub target: Domain,
-    /// The signed request.
-    pub request: MessageRequest,
-    /// The signer's public key.
-    pub signer: Key,
-    /// The nonce it was signed with.
-    pub nonce: u64,
-}
-
-impl SignedRequest {
-    /// The request's canonical bytes (type tag `0x0311`, then the protobuf).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.request.to_canonical_bytes()
-    }
-
-    /// The target and the canonical bytes, as a frame lists them.
-    pub fn into_parts(self) -> (Domain, Vec<u8>) {
-        let bytes = self.to_bytes();
-        (self.target, bytes)
-    }
-}
 
 /// The configuration of a token to deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,21 +209,9 @@ impl UpdateSpec {
 /// assert_eq!(&transfer.to_bytes()[..4], &[0, 0, 0x03, 0x11]);
 /// assert!(!format!("{alice:?}").contains("SigningKey"));
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TokenClient {
-    key: SigningKey,
-    network_id: u32,
-    next_nonce: u64,
-}
-
-impl fmt::Debug for TokenClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenClient")
-            .field("public_key", &hex::encode(self.public_key()))
-            .field("network_id", &self.network_id)
-            .field("next_nonce", &self.next_nonce)
-            .finish_non_exhaustive()
-    }
+    signer: Signer,
 }
 
 impl TokenClient {
@@ -259,30 +219,33 @@ impl TokenClient {
     /// (the signer's stored nonce + 1).
     pub fn new(key: SigningKey, network_id: u32, next_nonce: u64) -> Self {
         Self {
-            key,
-            network_id,
-            next_nonce,
+            signer: Signer::new(key, network_id, next_nonce),
         }
     }
 
     /// The signer's public key, which is also its account key.
     pub fn public_key(&self) -> Key {
-        self.key.verifying_key().to_bytes()
+        self.signer.public_key()
     }
 
     /// The network id signed into every operation.
     pub fn network_id(&self) -> u32 {
-        self.network_id
+        self.signer.network_id()
     }
 
     /// The nonce the next operation will carry.
     pub fn next_nonce(&self) -> u64 {
-        self.next_nonce
+        self.signer.next_nonce()
     }
 
     /// Sets the nonce the next operation will carry.
     pub fn set_next_nonce(&mut self, nonce: u64) {
-        self.next_nonce = nonce;
+        self.signer.set_next_nonce(nonce);
+    }
+
+    /// The signer underneath, shared by every engine's client.
+    pub fn signer(&mut self) -> &mut Signer {
+        &mut self.signer
     }
 
     /// Signs any operation for `target` (which is written into, and signed with, its auth
@@ -291,22 +254,14 @@ impl TokenClient {
     pub fn sign<T: Signed + Into<MessageRequest>>(
         &mut self,
         target: Domain,
-        mut operation: T,
+        operation: T,
     ) -> SignedRequest {
-        let nonce = self.next_nonce;
-        sign(&mut operation, &self.key, &target, nonce, self.network_id);
-        self.next_nonce = nonce.saturating_add(1);
-        SignedRequest {
-            target,
-            request: operation.into(),
-            signer: self.public_key(),
-            nonce,
-        }
+        self.signer.sign(target, operation)
     }
 
     /// Deploys a token; returns the new token's domain with the request (sent to `TOKEN`).
     pub fn deploy(&mut self, spec: TokenSpec) -> (Domain, SignedRequest) {
-        let domain = token_domain(&self.public_key(), self.next_nonce);
+        let domain = token_domain(&self.public_key(), self.next_nonce());
         let request = self.sign(
             TOKEN,
             TokenDeploy {
@@ -367,7 +322,7 @@ impl TokenClient {
         amount: u128,
         expiry_frame: u64,
     ) -> (Key, SignedRequest) {
-        let id = escrow_id(&token, &self.public_key(), self.next_nonce);
+        let id = escrow_id(&token, &self.public_key(), self.next_nonce());
         let create = Create {
             to: to.to_vec(),
             amount: Some(amount.into()),
@@ -415,6 +370,7 @@ impl TokenClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchyard_proto::CanonicalMessage;
     use switchyard_router::auth::verify_request;
 
     #[test]

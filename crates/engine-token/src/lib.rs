@@ -107,7 +107,8 @@ mod op;
 mod query;
 mod record;
 
-pub use builders::{SignedRequest, TokenClient, TokenSpec, UpdateSpec};
+pub use builders::{TokenClient, TokenSpec, UpdateSpec};
+pub use switchyard_router::SignedRequest;
 pub use engine::{CostSchedule, PROTOCOL, PROTOCOL_VERSION, TokenEngine};
 pub use error::{GenesisError, Result, TokenError};
 pub use genesis::{NativeGenesis, genesis, write_genesis};

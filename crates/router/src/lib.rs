@@ -10,6 +10,8 @@
 //!   `switchyard-state` implements them with overlays that enforce the declared [`AccessSet`].
 //! - [`RouteTable`]: resolves the engine for a target domain, by base domain or through the
 //!   instance's [`MetadataRecord`] in state. One resolver serves every entry point.
+//! - [`Signer`] and [`SignedRequest`]: how a submitter signs operations; every engine's
+//!   typed client wraps a `Signer`.
 //! - [`auth`] and [`fees`]: signature checks (the manager's job, never an engine's) and the native-token fee and nonce settlement that
 //!   every signed operation goes through, whichever engine it targets, and the crediting of a
 //!   frame's fees to its recipient.
@@ -50,6 +52,7 @@ pub mod fees;
 mod metadata;
 mod noop;
 mod route;
+mod signer;
 mod sorted_map;
 mod view;
 
@@ -62,6 +65,7 @@ pub use error::{AddressError, EngineError, RouteError, StateError};
 pub use metadata::MetadataRecord;
 pub use noop::NoopEngine;
 pub use route::{RouteTable, RouteTableBuilder};
+pub use signer::{SignedRequest, Signer};
 pub use sorted_map::{IntoIter as SortedMapIntoIter, Iter as SortedMapIter, SortedMap};
 pub use view::{MemoryView, StateRead, StateWrite};
 
