@@ -7,12 +7,12 @@
 //! domain and the signed `MessageRequest`, whose [`SignedRequest::to_bytes`] are the canonical
 //! bytes to submit.
 
+use switchyard_proto::Signed;
 use switchyard_proto::v1::pending_transaction::{Accept, Action, Create, Refund};
 use switchyard_proto::v1::{
     MessageRequest, MintTransaction, PendingTransaction, TokenConfig, TokenDeploy, TokenUpdate,
     Transaction,
 };
-use switchyard_proto::Signed;
 use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::TOKEN;
 use switchyard_router::{Domain, Key, SignedRequest, Signer};

@@ -108,7 +108,6 @@ mod query;
 mod record;
 
 pub use builders::{TokenClient, TokenSpec, UpdateSpec};
-pub use switchyard_router::SignedRequest;
 pub use engine::{CostSchedule, PROTOCOL, PROTOCOL_VERSION, TokenEngine};
 pub use error::{GenesisError, Result, TokenError};
 pub use genesis::{NativeGenesis, genesis, write_genesis};
@@ -116,5 +115,6 @@ pub use record::{
     Escrow, MAX_PENDING_PER_ACCOUNT, TokenInfo, balance, escrow, escrow_id, pending_index_key,
     token_domain, token_info,
 };
+pub use switchyard_router::SignedRequest;
 
 pub(crate) use engine::ENGINE_NAME;

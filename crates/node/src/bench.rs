@@ -163,9 +163,7 @@ pub fn run(
 
 /// The genesis of a workload as a change set.
 pub fn genesis_changes(workload: &Workload) -> Result<ChangeSet> {
-    Ok(switchyard_token::genesis(&workload.genesis)?
-        .into_iter()
-        .collect())
+    Ok(workload.genesis_changes()?)
 }
 
 /// Signatures per second that verification alone reaches on `threads` threads over the

@@ -1,6 +1,6 @@
 //! The `switchyard` binary's library: the commands behind `switchyard decode` and
-//! `switchyard bench` (with the human summary it prints beside its JSON), and the
-//! deterministic workloads the benchmarks and the determinism tests share.
+//! `switchyard bench` (with the human summary it prints beside its JSON), which runs the
+//! test kit's deterministic workloads.
 //!
 //! ```
 //! use switchyard_node::workload::{transfers, TransferParams};
@@ -17,9 +17,10 @@
 pub mod bench;
 pub mod decode;
 mod error;
-mod rng;
 pub mod summary;
-pub mod workload;
+
+/// The seeded workloads the benchmarks run: the test kit's, shared with the tests.
+pub use switchyard_testkit::workload;
 
 pub use error::{NodeError, Result};
 pub use summary::summary;

@@ -12,6 +12,7 @@
 mod access;
 mod auth;
 mod common;
+mod conformance;
 mod cost;
 mod deploy;
 mod mint;

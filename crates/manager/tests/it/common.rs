@@ -104,7 +104,7 @@ pub(crate) fn code_execute(reads: &[Address], writes: &[Address], input: &[u8]) 
         read_keys: reads.iter().map(|a| a.to_bytes().to_vec()).collect(),
         write_keys: writes.iter().map(|a| a.to_bytes().to_vec()).collect(),
         fuel_limit: 10,
-        auth: None,
+        ..Default::default()
     }
 }
 

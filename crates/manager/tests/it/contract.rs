@@ -192,9 +192,7 @@ fn results_over_the_contract_limit_fail_the_operation_and_keep_its_fee() {
     // process_message reports the same.
     let mut state = MemoryView::default();
     for (address, value) in rich_genesis(3).iter() {
-        state
-            .put(*address, value.unwrap().to_vec())
-            .unwrap();
+        state.put(*address, value.unwrap().to_vec()).unwrap();
     }
     let again = signed(code_execute(&[], &[], b"echo:again"), 3, COMPUTE, 1);
     let processed = manager

@@ -1,5 +1,6 @@
 //! Integration tests of the manager through its public API: routing, locks, cost, lifecycle,
-//! metrics, the token engine end to end, frames, and robustness against arbitrary input.
+//! metrics, the token engine end to end, frames, the parallel-equals-serial property over
+//! seeded workloads, and robustness against arbitrary input.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,6 +13,7 @@
 mod common;
 mod contract;
 mod cost;
+mod determinism;
 mod frames;
 mod lifecycle;
 mod locks;

@@ -1,7 +1,7 @@
 //! Frames committed to a `RedbStore` by a child process killed with SIGKILL in the middle of a
 //! later frame.
 //!
-//! The parent runs this test binary again, selecting [`child_executes_frames_until_killed`]
+//! With the test kit's crash harness, the parent runs this test binary again, selecting [`child_executes_frames_until_killed`]
 //! (ignored in normal runs) with an environment variable naming the data directory. The child
 //! executes the frames of a large transfers workload through the manager and prints
 //! `committed <frame> <root>` after each; the parent kills it (`Child::kill` is SIGKILL on
@@ -11,17 +11,13 @@
 //! uninterrupted run (computed here on a memory store) and of a full scan, and that executing
 //! the lost frames from that head reaches the uninterrupted roots.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
 
 use switchyard_manager::{Frame, FrameResult};
 use switchyard_node::workload::{TransferParams, Workload, transfers};
 use switchyard_proto::CanonicalMessage;
 use switchyard_state::{RedbStore, Store};
+use switchyard_testkit::crash::{KillPlan, report_committed, run_and_kill};
 
 use crate::{manager_on, memory_manager};
 
@@ -29,8 +25,6 @@ const CHILD_ENV: &str = "SWITCHYARD_NODE_CRASH_DIR";
 const CHILD_TEST: &str = "crash::child_executes_frames_until_killed";
 /// Frames the parent waits to see committed before it kills the child.
 const KILL_AFTER: u64 = 2;
-/// Longest the parent waits for one line of the child before giving up.
-const LINE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The workload both processes generate from the same seed: large frames, so that a kill
 /// lands inside a frame's execution or commit, mostly conflict-free (5% of the transfers go
@@ -58,106 +52,15 @@ fn child_executes_frames_until_killed() {
         std::env::var_os(CHILD_ENV).expect("run by executed_frames_survive_sigkill_mid_frame");
     let workload = workload();
     let manager = manager_on(Arc::new(RedbStore::open(dir).unwrap()), 2, &workload);
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "ready").unwrap();
-    out.flush().unwrap();
     let next = manager.head().map_or(1, |head| head.frame_number + 1);
     for frame in workload.frames.iter().filter(|f| f.number >= next) {
         let FrameResult { head, .. } = manager.execute_frame(&preverified(frame)).unwrap();
-        writeln!(out, "committed {} {}", head.frame_number, head.state_root).unwrap();
-        out.flush().unwrap();
+        report_committed(head.frame_number, head.state_root).unwrap();
     }
-}
-
-/// Parses a `committed <frame> <root>` line (libtest may have printed the test's name before it
-/// on the same line).
-fn parse(line: &str) -> Option<(u64, String)> {
-    let (_, progress) = line.split_once("committed ")?;
-    let mut words = progress.split(' ');
-    Some((words.next()?.parse().ok()?, words.next()?.to_string()))
-}
-
-/// The child's stdout, line by line, from a thread, so the parent can wait with a timeout.
-fn lines_of(child: &mut Child) -> Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
-    let (line_tx, line_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    line_rx
-}
-
-/// The next line of the child; kills it and fails when it ends or stalls.
-fn next_line(child: &mut Child, lines: &Receiver<String>, waiting_for: &str) -> String {
-    match lines.recv_timeout(LINE_TIMEOUT) {
-        Ok(line) => line,
-        Err(error) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
-            }
-            match error {
-                RecvTimeoutError::Timeout => panic!("no {waiting_for} within {LINE_TIMEOUT:?}"),
-                RecvTimeoutError::Disconnected => {
-                    panic!("the child ended before {waiting_for}: {stderr}")
-                }
-            }
-        }
-    }
-}
-
-/// Runs the child on `dir`, kills it `percent` of a frame's time after it committed frame
-/// [`KILL_AFTER`], and returns every frame it reported committed.
-fn run_child_and_kill(exe: &Path, dir: &Path, percent: u32) -> Vec<(u64, String)> {
-    let mut child = Command::new(exe)
-        .args([
-            CHILD_TEST,
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(&mut child);
-    while !next_line(&mut child, &lines, "the ready line").ends_with("ready") {}
-    let mut printed: Vec<(u64, String)> = Vec::new();
-    let mut frame_time = Duration::ZERO;
-    let mut last = Instant::now();
-    while printed.last().is_none_or(|(frame, _)| *frame < KILL_AFTER) {
-        let line = next_line(&mut child, &lines, "a committed frame");
-        if let Some(progress) = parse(&line) {
-            printed.push(progress);
-            frame_time = last.elapsed();
-            last = Instant::now();
-        }
-    }
-    std::thread::sleep(frame_time * percent / 100);
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(
-        !status.success(),
-        "the child was killed, not finished ({status})"
-    );
-    // What the child printed before it died: every one of these frames had committed. The
-    // reader thread ends with the pipe, which the kill closed.
-    printed.extend(lines.iter().filter_map(|line| parse(&line)));
-    printed
 }
 
 #[test]
 fn executed_frames_survive_sigkill_mid_frame() {
-    let exe = std::env::current_exe().unwrap();
     let workload = workload();
     let last_frame = workload.frames.last().unwrap().number;
     assert!(last_frame > KILL_AFTER + 1, "frames left to kill in");
@@ -190,7 +93,10 @@ fn executed_frames_survive_sigkill_mid_frame() {
     let mut heads = Vec::new();
     for percent in [5, 25, 45, 65, 85, 105] {
         let dir = tempfile::tempdir().unwrap();
-        let printed = run_child_and_kill(&exe, dir.path(), percent);
+        let plan = KillPlan::new(CHILD_TEST, CHILD_ENV)
+            .after_commits(usize::try_from(KILL_AFTER).unwrap())
+            .at_percent(percent);
+        let printed = run_and_kill(&plan, dir.path()).unwrap();
         let (last_printed, _) = printed.last().cloned().unwrap();
         for (frame, root) in &printed {
             assert_eq!(root, &root_after(*frame).to_string(), "frame {frame}");

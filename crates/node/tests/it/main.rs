@@ -1,5 +1,4 @@
-//! Integration tests of the switchyard node: the frame executor's determinism against the
-//! serial reference (a property over the adversarial mixed workload), crash safety of frames
+//! Integration tests of the switchyard node: crash safety of frames
 //! committed to redb by a SIGKILLed child process, the `switchyard` command line, and the
 //! shape of the generated workloads.
 #![allow(
@@ -13,7 +12,6 @@
 
 mod cli;
 mod crash;
-mod determinism;
 mod reference;
 mod workloads;
 

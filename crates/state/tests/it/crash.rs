@@ -1,16 +1,13 @@
 //! A redb store in a child process killed with SIGKILL while it commits frames in a loop.
 //!
-//! The parent runs this test binary again, selecting [`child_commits_until_killed`] (ignored
+//! With the test kit's crash harness, the parent runs this test binary again, selecting [`child_commits_until_killed`] (ignored
 //! in normal runs) with an environment variable naming the data directory. The child commits
 //! deterministic frames and prints `committed <frame> <root>` after each; the parent kills it
 //! (`Child::kill` is SIGKILL on Unix) at varying moments, almost always inside a commit, then
 //! reopens the store and checks that the head is a whole frame.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use switchyard_state::{MemoryStore, RedbStore, StateRoot, Store};
+use switchyard_testkit::crash::{KillPlan, report_committed, run_and_kill};
 
 use crate::{addr, receipt_for, workload_frame};
 
@@ -26,7 +23,6 @@ fn child_commits_until_killed() {
     let dir = std::env::var_os(CHILD_ENV)
         .expect("run by redb_store_survives_sigkill_between_and_during_commits");
     let store = RedbStore::open(dir).unwrap();
-    let mut out = std::io::stdout().lock();
     let first = store.head().map_or(1, |head| head.frame_number + 1);
     // Bounded, but the parent kills the child long before.
     for frame in first..first + 10_000 {
@@ -35,70 +31,22 @@ fn child_commits_until_killed() {
                 receipt_for(frame, root)
             })
             .unwrap();
-        writeln!(out, "committed {} {}", head.frame_number, head.state_root).unwrap();
-        out.flush().unwrap();
+        report_committed(head.frame_number, head.state_root).unwrap();
     }
-}
-
-/// Parses a `committed <frame> <root>` line (libtest may have printed the test's name before it
-/// on the same line).
-fn parse(line: &str) -> Option<(u64, String)> {
-    let (_, progress) = line.split_once("committed ")?;
-    let mut words = progress.split(' ');
-    Some((words.next()?.parse().ok()?, words.next()?.to_string()))
 }
 
 #[test]
 fn redb_store_survives_sigkill_between_and_during_commits() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let reference = MemoryStore::new();
 
     // Kill at fractions of the time a commit takes (measured between the child's lines), so
     // that across rounds the kill lands early, midway and late in a commit, and between two.
     for percent_of_a_commit in [0, 15, 30, 45, 60, 75, 90, 105] {
-        let mut child = Command::new(&exe)
-            .args([
-                CHILD_TEST,
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut printed: Vec<(u64, String)> = Vec::new();
-        let mut commit_time = Duration::ZERO;
-        let mut last_line = Instant::now();
-        while printed.len() < COMMITS_BEFORE_KILL {
-            let Some(line) = lines.next() else {
-                let mut stderr = String::new();
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut stderr)
-                    .unwrap();
-                panic!(
-                    "the child stopped after {} commits: {stderr}",
-                    printed.len()
-                );
-            };
-            printed.extend(parse(&line.unwrap()));
-            commit_time = last_line.elapsed();
-            last_line = Instant::now();
-        }
-        std::thread::sleep(commit_time * percent_of_a_commit / 100);
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert!(!status.success(), "the child was killed, not finished");
-        // What the child printed before it died: every one of these frames had committed.
-        printed.extend(lines.map_while(Result::ok).filter_map(|line| parse(&line)));
+        let plan = KillPlan::new(CHILD_TEST, CHILD_ENV)
+            .after_commits(COMMITS_BEFORE_KILL)
+            .at_percent(percent_of_a_commit);
+        let printed = run_and_kill(&plan, dir.path()).unwrap();
         let (last_printed, _) = printed.last().cloned().unwrap();
 
         let store = RedbStore::open(dir.path()).unwrap();

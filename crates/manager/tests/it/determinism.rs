@@ -8,12 +8,31 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use switchyard_node::workload::{MixedParams, TransferParams, mixed, transfers};
+use std::sync::Arc;
+
+use switchyard_manager::Manager;
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{FrameReceipt, MessageStatus};
 use switchyard_state::StateRoot;
+use switchyard_testkit::workload::{
+    MixedParams, NETWORK_ID, TransferParams, Workload, mixed, transfers,
+};
+use switchyard_token::TokenEngine;
 
-use crate::memory_manager;
+/// A manager with the token engine on `threads` workers over a fresh memory store, with the
+/// workload's genesis committed.
+fn memory_manager(threads: usize, workload: &Workload) -> Manager {
+    let manager = Manager::builder()
+        .engine(Arc::new(TokenEngine::new()))
+        .network_id(NETWORK_ID)
+        .threads(threads)
+        .build()
+        .unwrap();
+    manager
+        .genesis(0, &workload.genesis_changes().unwrap())
+        .unwrap();
+    manager
+}
 
 const THREADS: [usize; 3] = [1, 2, 4];
 

@@ -1,5 +1,6 @@
 //! Deterministic workloads: accounts, genesis and frames of signed messages, generated from a
-//! seed (no data files). Used by `switchyard bench` and by the determinism tests.
+//! seed (no data files). Used by `switchyard bench`, the determinism property test of the
+//! manager, the crash tests and the conformance runs.
 
 use rayon::prelude::*;
 use switchyard_manager::Frame;
@@ -8,6 +9,7 @@ use switchyard_proto::v1::MessageBundle;
 use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::NATIVE_TOKEN;
 use switchyard_router::{Domain, Key};
+use switchyard_state::ChangeSet;
 use switchyard_token::{NativeGenesis, SignedRequest, TokenClient, TokenSpec};
 
 use crate::rng::SplitMix64;
@@ -28,6 +30,13 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// The genesis as the change set a manager commits as frame 0.
+    pub fn genesis_changes(&self) -> Result<ChangeSet, switchyard_token::TokenError> {
+        Ok(switchyard_token::genesis(&self.genesis)?
+            .into_iter()
+            .collect())
+    }
+
     /// Total number of messages over all frames.
     pub fn messages(&self) -> usize {
         self.frames.iter().map(|f| f.messages.len()).sum()
