@@ -272,6 +272,18 @@ impl Manager {
         Ok(head)
     }
 
+    /// Shuts the manager down and releases its store: cancels the manager's token (so no new
+    /// frame or message starts), waits for the frame in progress to commit, and closes the
+    /// store, whose files can then be opened again in the same process. Every clone of the
+    /// manager is closed with it; later calls fail with [`ManagerError::Cancelled`] or a closed
+    /// store. Engines are stopped separately, with [`Manager::stop`].
+    pub fn close(&self) -> Result<()> {
+        self.inner.cancel.cancel();
+        let _no_frame_in_progress = self.inner.frame_lock.lock();
+        self.inner.store.close()?;
+        Ok(())
+    }
+
     /// The head of the last committed frame.
     pub fn head(&self) -> Option<Head> {
         self.inner.store.head()

@@ -53,6 +53,9 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The store was closed ([`crate::Store::close`]); nothing more can be read or committed.
+    #[error("the store is closed")]
+    Closed,
     /// A failure injected by a test with `fail_next_commit_after`; the commit was abandoned.
     #[error("injected failure after {writes} state writes")]
     Injected {
@@ -69,7 +72,8 @@ impl StoreError {
         match self {
             StoreError::FrameMismatch { .. }
             | StoreError::FrameOverflow { .. }
-            | StoreError::Corrupt { .. } => Severity::Critical,
+            | StoreError::Corrupt { .. }
+            | StoreError::Closed => Severity::Critical,
             StoreError::Io { .. } | StoreError::Redb { .. } | StoreError::Injected { .. } => {
                 Severity::Temporary
             }

@@ -118,7 +118,9 @@ impl RedbOptions {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct RedbStore {
-    db: Database,
+    /// `None` once closed. Behind a lock only so that `close` can drop it: every other use
+    /// takes the read side, which costs one uncontended atomic per transaction.
+    db: RwLock<Option<Database>>,
     path: PathBuf,
     options: RedbOptions,
     /// The head of the last commit, for [`Store::head`] without a transaction.
@@ -129,6 +131,14 @@ pub struct RedbStore {
 }
 
 impl RedbStore {
+    /// Begins a read transaction, or says the store is closed.
+    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::Error> {
+        match self.db.read().as_ref() {
+            Some(db) => Ok(db.begin_read()?),
+            None => Err(redb::Error::DatabaseClosed),
+        }
+    }
+
     /// The file name of the database inside the data directory.
     pub const FILE_NAME: &'static str = "state.redb";
 
@@ -153,6 +163,7 @@ impl RedbStore {
             .create(&path)
             .map_err(|e| redb_error(format!("opening {}", path.display()), e))?;
         let head = initialise(&db)?;
+        let db = RwLock::new(Some(db));
         Ok(Self {
             db,
             path,
@@ -184,8 +195,10 @@ impl RedbStore {
     ) -> Result<Head, StoreError> {
         let fail = self.fail.take();
         let context = |what: &str| format!("{what} of frame {frame_number}");
-        let mut txn = self
-            .db
+        let db = self.db.read();
+        let mut txn = db
+            .as_ref()
+            .ok_or(StoreError::Closed)?
             .begin_write()
             .map_err(|e| redb_error(context("beginning the commit"), e))?;
         let durability = if self.options.sync_commits {
@@ -314,9 +327,12 @@ fn printable(bytes: &[u8]) -> String {
 }
 
 fn redb_error(context: impl Into<String>, error: impl Into<redb::Error>) -> StoreError {
-    StoreError::Redb {
-        context: context.into(),
-        source: error.into(),
+    match error.into() {
+        redb::Error::DatabaseClosed => StoreError::Closed,
+        source => StoreError::Redb {
+            context: context.into(),
+            source,
+        },
     }
 }
 
@@ -409,7 +425,6 @@ impl Store for RedbStore {
 
     fn snapshot(&self) -> Result<Arc<dyn Snapshot>, StoreError> {
         let txn = self
-            .db
             .begin_read()
             .map_err(|e| redb_error("beginning a snapshot", e))?;
         let meta = txn
@@ -434,9 +449,16 @@ impl Store for RedbStore {
         Ok(head)
     }
 
+    fn close(&self) -> Result<(), StoreError> {
+        // After any commit in progress: the file is released with a whole frame on disk.
+        let _serial = self.commit_lock.lock();
+        drop(self.db.write().take());
+        Ok(())
+    }
+
     fn receipt(&self, frame_number: u64) -> Result<Option<Vec<u8>>, StoreError> {
         let context = || format!("reading the receipt of frame {frame_number}");
-        let txn = self.db.begin_read().map_err(|e| redb_error(context(), e))?;
+        let txn = self.begin_read().map_err(|e| redb_error(context(), e))?;
         let receipts = txn
             .open_table(RECEIPTS)
             .map_err(|e| redb_error(context(), e))?;
@@ -448,7 +470,6 @@ impl Store for RedbStore {
 
     fn root_after(&self, changes: &ChangeSet) -> Result<StateRoot, StoreError> {
         let txn = self
-            .db
             .begin_read()
             .map_err(|e| redb_error("beginning root_after", e))?;
         let meta = txn
@@ -482,7 +503,6 @@ impl Store for RedbStore {
 
     fn recompute_root(&self) -> Result<StateRoot, StoreError> {
         let txn = self
-            .db
             .begin_read()
             .map_err(|e| redb_error("beginning a full scan", e))?;
         let state = txn

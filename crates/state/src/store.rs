@@ -67,6 +67,14 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// ignoring the persisted lattice. Costs O(state): for checks and tests, not the hot path.
     /// Equals `head().state_root` (or [`StateRoot::empty`]) unless the store is corrupt.
     fn recompute_root(&self) -> Result<StateRoot, StoreError>;
+
+    /// Releases the store's files (a redb database can then be opened again in the same
+    /// process); every later call fails with [`StoreError::Closed`]. Snapshots taken before
+    /// stay readable until dropped. Idempotent; the default (a store holding no files) does
+    /// nothing.
+    fn close(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Implements [`Store`] for a pointer type by forwarding every method to the pointee.
@@ -96,6 +104,9 @@ macro_rules! forward_store {
                 }
                 fn recompute_root(&self) -> Result<StateRoot, StoreError> {
                     (**self).recompute_root()
+                }
+                fn close(&self) -> Result<(), StoreError> {
+                    (**self).close()
                 }
             }
         )*

@@ -386,3 +386,26 @@ fn store_failures_keep_their_own_severity() {
     });
     assert_eq!(corrupt.severity(), Severity::Critical);
 }
+
+#[test]
+fn close_releases_the_store_while_clones_are_still_held() {
+    use switchyard_state::RedbStore;
+    let dir = tempfile::tempdir().unwrap();
+    let manager = token_builder()
+        .store(Arc::new(RedbStore::open(dir.path()).unwrap()))
+        .build()
+        .unwrap();
+    let head = manager.genesis(0, &rich_genesis(1)).unwrap();
+    let clone = manager.clone();
+    // Held open: redb allows one handle per file.
+    assert!(RedbStore::open(dir.path()).is_err());
+    manager.close().unwrap();
+    assert!(manager.cancellation_token().is_cancelled());
+    let reopened = RedbStore::open(dir.path()).unwrap();
+    assert_eq!(switchyard_state::Store::head(&reopened), Some(head));
+    // The clone is closed too: it starts nothing.
+    assert!(matches!(
+        clone.execute_frame(&Frame::new(1)),
+        Err(ManagerError::Cancelled)
+    ));
+}
