@@ -20,36 +20,8 @@
 
 use prost::Message;
 
-use crate::{DecodeError, Result, TypeTag, v1};
-
-/// Size limits applied while decoding (DESIGN §2). Over a limit is an error, never a truncation.
-///
-/// Build one with struct update syntax so that limits added later keep their defaults:
-///
-/// ```
-/// let limits = switchyard_proto::Limits { max_bundle_requests: 16, ..Default::default() };
-/// assert_eq!(limits.max_message_bytes, 1 << 20);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest accepted message, tag included. Default: 1 MiB.
-    pub max_message_bytes: usize,
-    /// Most requests a bundle may hold. Default: 256.
-    pub max_bundle_requests: usize,
-    /// Deepest nesting of messages inside a message, the top-level message being depth 0 and
-    /// its message fields depth 1. Default: 16 (the schema itself nests at most 3 deep).
-    pub max_nesting_depth: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_message_bytes: 1 << 20,
-            max_bundle_requests: 256,
-            max_nesting_depth: 16,
-        }
-    }
-}
+use crate::tag::check_tag;
+use crate::{DecodeError, Limits, Result, TypeTag, v1};
 
 /// A top-level wire type: it has a [`TypeTag`] and one canonical encoding.
 pub trait CanonicalMessage: Message + Default + Sized {
@@ -73,7 +45,7 @@ pub trait CanonicalMessage: Message + Default + Sized {
 
     /// Decodes canonical bytes strictly under the given limits.
     fn from_canonical_bytes_with(bytes: &[u8], limits: &Limits) -> Result<Self> {
-        let body = crate::any::check_tag(bytes, Some(Self::TAG), limits)?;
+        let body = check_tag(bytes, Some(Self::TAG), limits)?;
         decode_body::<Self>(body, limits)
     }
 

@@ -41,16 +41,18 @@
 mod any;
 mod canonical;
 mod error;
+mod limits;
 mod receipt;
 mod schema;
 mod signing;
 mod tag;
 
-pub use any::{AnyMessage, decode_any, decode_any_with, tag_name};
-pub use canonical::{CanonicalMessage, Limits};
+pub use any::{AnyMessage, decode_any, decode_any_with};
+pub use canonical::CanonicalMessage;
 pub use error::{DecodeError, Result};
+pub use limits::Limits;
 pub use signing::{SIGNING_PREFIX, Signed, SignedRef, signing_bytes_for};
-pub use tag::TypeTag;
+pub use tag::{TypeTag, tag_name};
 
 pub use prost;
 

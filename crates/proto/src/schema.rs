@@ -48,7 +48,7 @@ use prost::Message;
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FileDescriptorSet};
 
-use crate::any::TAGGED;
+use crate::tag::TAGGED;
 use crate::{DecodeError, Result, TypeTag};
 
 /// The package whose messages are looked up by their short name.
