@@ -291,7 +291,9 @@ pub struct HypergraphDeploy {
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct HypergraphUpdate {
-    /// The new configuration.
+    /// The new configuration: writers and schema replace the current ones; a
+    /// limit of 0 keeps the current limit, any other value must not exceed it
+    /// (limits only tighten).
     #[prost(message, optional, tag = "1")]
     pub config: ::core::option::Option<HypergraphConfig>,
     /// New owner (32 bytes); empty leaves it unchanged.
@@ -347,9 +349,209 @@ pub struct HyperedgeRemove {
     /// The hyperedge key (32 bytes).
     #[prost(bytes = "vec", tag = "1")]
     pub key: ::prost::alloc::vec::Vec<u8>,
+    /// The hyperedge's members (64-byte addresses), exactly as stored, in order.
+    /// They make the operation's access set (every member's membership index is
+    /// written) a function of the request alone; a list that differs from the
+    /// stored one is refused.
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    pub members: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
     /// Signer (a writer), nonce and signature.
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
+}
+/// The payload of a hypergraph's metadata record (after its 32-byte type
+/// domain), kept by the hypergraph engine at (hypergraph domain, 0xff x 32).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct HypergraphMetadata {
+    /// The configuration in force, with both limits explicit (never 0).
+    #[prost(message, optional, tag = "1")]
+    pub config: ::core::option::Option<HypergraphConfig>,
+    /// The owner's key (32 bytes).
+    #[prost(bytes = "vec", tag = "2")]
+    pub owner: ::prost::alloc::vec::Vec<u8>,
+}
+/// A record the hypergraph engine keeps at a key of a hypergraph's domain other
+/// than the metadata key. Its kind is always set, so the three kinds never read
+/// as one another (an empty vertex still encodes as two bytes).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct HypergraphRecord {
+    /// The record's kind and content.
+    #[prost(oneof = "hypergraph_record::Record", tags = "1, 2, 3")]
+    pub record: ::core::option::Option<hypergraph_record::Record>,
+}
+/// Nested message and enum types in `HypergraphRecord`.
+pub mod hypergraph_record {
+    /// A vertex: a data blob.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Vertex {
+        /// The data blob.
+        #[prost(bytes = "vec", tag = "1")]
+        pub data: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// A live hyperedge: its member vertex addresses.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Hyperedge {
+        /// Member vertex addresses (64 bytes each), in the order they were given.
+        #[prost(bytes = "vec", repeated, tag = "1")]
+        pub members: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    }
+    /// The membership index of one vertex, at (vertex domain,
+    /// BLAKE3("switchyard/hypergraph/members" || vertex key)): the live
+    /// hyperedges that hold the vertex, so that "may it be removed" and "which
+    /// hyperedges contain it" are answered without scanning.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Membership {
+        /// Hyperedge addresses (64 bytes each), sorted by their bytes, no duplicates.
+        #[prost(bytes = "vec", repeated, tag = "1")]
+        pub hyperedges: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    }
+    /// The record's kind and content.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Record {
+        /// A vertex.
+        #[prost(message, tag = "1")]
+        Vertex(Vertex),
+        /// A hyperedge.
+        #[prost(message, tag = "2")]
+        Hyperedge(Hyperedge),
+        /// A membership index.
+        #[prost(message, tag = "3")]
+        Membership(Membership),
+    }
+}
+/// A read-only question to the hypergraph engine (type tag 0x0420), sent to the
+/// domain of the hypergraph it is about.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct HypergraphQuery {
+    /// What is asked.
+    #[prost(oneof = "hypergraph_query::Query", tags = "1, 2, 3, 4")]
+    pub query: ::core::option::Option<hypergraph_query::Query>,
+}
+/// Nested message and enum types in `HypergraphQuery`.
+pub mod hypergraph_query {
+    /// The vertex stored at a key.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Vertex {
+        /// The vertex key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub key: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The hyperedge stored at a key.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Hyperedge {
+        /// The hyperedge key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub key: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The live hyperedges that hold a vertex, read from its membership index.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct HyperedgesOfVertex {
+        /// The vertex address (64 bytes: domain, then key); its domain must be the
+        /// domain the query is sent to.
+        #[prost(bytes = "vec", tag = "1")]
+        pub vertex: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The hypergraph's configuration and owner.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Config {}
+    /// What is asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Query {
+        /// A vertex.
+        #[prost(message, tag = "1")]
+        Vertex(Vertex),
+        /// A hyperedge.
+        #[prost(message, tag = "2")]
+        Hyperedge(Hyperedge),
+        /// The hyperedges of a vertex.
+        #[prost(message, tag = "3")]
+        HyperedgesOfVertex(HyperedgesOfVertex),
+        /// The configuration.
+        #[prost(message, tag = "4")]
+        Config(Config),
+    }
+}
+/// The answer to a HypergraphQuery (type tag 0x0421).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct HypergraphQueryResponse {
+    /// The answer, of the kind asked.
+    #[prost(oneof = "hypergraph_query_response::Response", tags = "1, 2, 3, 4")]
+    pub response: ::core::option::Option<hypergraph_query_response::Response>,
+}
+/// Nested message and enum types in `HypergraphQueryResponse`.
+pub mod hypergraph_query_response {
+    /// A vertex, or its absence.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Vertex {
+        /// Whether a vertex is stored at the key.
+        #[prost(bool, tag = "1")]
+        pub found: bool,
+        /// Its data blob (empty when not found).
+        #[prost(bytes = "vec", tag = "2")]
+        pub data: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// A hyperedge, or its absence.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Hyperedge {
+        /// Whether a hyperedge is stored at the key.
+        #[prost(bool, tag = "1")]
+        pub found: bool,
+        /// Its member vertex addresses (64 bytes each), in their stored order.
+        #[prost(bytes = "vec", repeated, tag = "2")]
+        pub members: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    }
+    /// The hyperedges that hold a vertex.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Hyperedges {
+        /// Hyperedge addresses (64 bytes each), sorted by their bytes; empty for a
+        /// vertex in no hyperedge (or no vertex at all).
+        #[prost(bytes = "vec", repeated, tag = "1")]
+        pub hyperedges: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    }
+    /// A hypergraph's configuration and owner.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Config {
+        /// The configuration in force, with both limits explicit.
+        #[prost(message, optional, tag = "1")]
+        pub config: ::core::option::Option<super::HypergraphConfig>,
+        /// The owner's key (32 bytes).
+        #[prost(bytes = "vec", tag = "2")]
+        pub owner: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The answer, of the kind asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Response {
+        /// A vertex.
+        #[prost(message, tag = "1")]
+        Vertex(Vertex),
+        /// A hyperedge.
+        #[prost(message, tag = "2")]
+        Hyperedge(Hyperedge),
+        /// The hyperedges of a vertex.
+        #[prost(message, tag = "3")]
+        HyperedgesOfVertex(Hyperedges),
+        /// The configuration.
+        #[prost(message, tag = "4")]
+        Config(Config),
+    }
 }
 /// The configuration of a token; part of a deploy and stored in the token's
 /// metadata record.
