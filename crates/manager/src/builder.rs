@@ -11,6 +11,7 @@ use switchyard_state::{MemoryStore, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::frame::executor::FrameExecutor;
 use crate::lifecycle::Timeouts;
 use crate::manager::Inner;
 use crate::{Manager, ManagerError, Result, RetryPolicy};
@@ -159,17 +160,19 @@ impl ManagerBuilder {
         }
         Ok(Manager {
             inner: Arc::new(Inner {
-                routes,
-                store,
-                limits: self.limits,
-                network_id: self.network_id,
-                pool,
+                executor: FrameExecutor {
+                    routes,
+                    store,
+                    limits: self.limits,
+                    network_id: self.network_id,
+                    pool,
+                    metrics,
+                    retry: self.retry,
+                    cancel: self.cancel.unwrap_or_default(),
+                },
                 locks: Mutex::default(),
-                metrics,
-                cancel: self.cancel.unwrap_or_default(),
                 head_tx,
                 frame_lock: Mutex::new(()),
-                retry: self.retry,
                 timeouts: self.timeouts,
             }),
         })

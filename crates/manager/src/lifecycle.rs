@@ -56,7 +56,7 @@ impl Manager {
     /// whose `start` fails or overruns its timeout; engines already started stay started.
     pub fn start(&self) -> Result<()> {
         let deadline = Instant::now() + self.inner.timeouts.overall;
-        for engine in self.inner.routes.engines() {
+        for engine in self.inner.executor.routes.engines() {
             let timeout = self
                 .inner
                 .timeouts
@@ -64,7 +64,10 @@ impl Manager {
                 .min(deadline.saturating_duration_since(Instant::now()));
             match run_bounded(engine, timeout, |engine| engine.start()) {
                 Some(Ok(())) => {
-                    self.inner.metrics.set_engine_up(engine.name(), true);
+                    self.inner
+                        .executor
+                        .metrics
+                        .set_engine_up(engine.name(), true);
                     tracing::info!(engine = engine.name(), "engine started");
                 }
                 Some(Err(error)) => {
@@ -89,10 +92,10 @@ impl Manager {
     /// Without `force`, the first failure or timeout is returned (the remaining engines are
     /// still stopped); with `force`, failures and timeouts are logged and ignored.
     pub fn stop(&self, force: bool) -> Result<()> {
-        self.inner.cancel.cancel();
+        self.inner.executor.cancel.cancel();
         let deadline = Instant::now() + self.inner.timeouts.overall;
         let mut first_error = None;
-        for engine in self.inner.routes.engines().iter().rev() {
+        for engine in self.inner.executor.routes.engines().iter().rev() {
             let timeout = self
                 .inner
                 .timeouts
@@ -110,7 +113,10 @@ impl Manager {
                     timeout,
                 }),
             };
-            self.inner.metrics.set_engine_up(engine.name(), false);
+            self.inner
+                .executor
+                .metrics
+                .set_engine_up(engine.name(), false);
             match error {
                 Some(error) if force => tracing::warn!(%error, "ignored on forced stop"),
                 Some(error) => {

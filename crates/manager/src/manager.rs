@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 use switchyard_metrics::{Metrics, Op, Status};
-use switchyard_proto::Limits;
 use switchyard_proto::v1::{Capability, MessageStatus};
 use switchyard_router::{
     BigUint, Domain, ExecutionContext, MemoryView, RouteTable, StateRead, StateWrite,
@@ -14,12 +13,14 @@ use switchyard_state::{ChangeSet, Head, Store};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::frame::apply::apply_message;
+use crate::frame::executor::FrameExecutor;
+use crate::frame::message::apply_message;
 use crate::frame::prepare::{
     PrepareEnv, Prepared, decode_requests, family_domain, parse_target, route_message, validate,
 };
+use crate::frame::run::RunMode;
 use crate::locks::{LockLease, LockTable};
-use crate::{ManagerBuilder, ManagerError, Result, RetryPolicy};
+use crate::{Frame, FrameResult, ManagerBuilder, ManagerError, Result};
 
 /// What `process_message` did to the state it was handed.
 #[derive(Debug)]
@@ -53,27 +54,22 @@ pub struct Manager {
 }
 
 pub(crate) struct Inner {
-    pub(crate) routes: RouteTable,
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) limits: Limits,
-    pub(crate) network_id: u32,
-    pub(crate) pool: rayon::ThreadPool,
+    /// Runs frames, and holds what every entry point routes and records with.
+    pub(crate) executor: FrameExecutor,
     pub(crate) locks: Mutex<LockTable>,
-    pub(crate) metrics: Metrics,
-    pub(crate) cancel: CancellationToken,
     pub(crate) head_tx: watch::Sender<Option<Head>>,
+    /// Frames run one at a time.
     pub(crate) frame_lock: Mutex<()>,
-    pub(crate) retry: RetryPolicy,
     pub(crate) timeouts: crate::lifecycle::Timeouts,
 }
 
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Manager")
-            .field("routes", &self.inner.routes)
-            .field("network_id", &self.inner.network_id)
-            .field("threads", &self.inner.pool.current_num_threads())
-            .field("head", &self.inner.store.head())
+            .field("routes", &self.inner.executor.routes)
+            .field("network_id", &self.inner.executor.network_id)
+            .field("threads", &self.inner.executor.pool.current_num_threads())
+            .field("head", &self.inner.executor.store.head())
             .finish_non_exhaustive()
     }
 }
@@ -92,14 +88,18 @@ impl Manager {
         let started = Instant::now();
         let mut first_engine: Option<&'static str> = None;
         let result = (|| {
-            if self.inner.cancel.is_cancelled() {
+            if self.inner.executor.cancel.is_cancelled() {
                 return Err(ManagerError::Cancelled);
             }
-            let requests = decode_requests(message, &self.inner.limits)?;
+            let requests = decode_requests(message, &self.inner.executor.limits)?;
             let mut total = BigUint::default();
             for request in &requests {
                 let family = family_domain(request)?;
-                let engine = self.inner.routes.resolve(&family, &MemoryView::default())?;
+                let engine = self
+                    .inner
+                    .executor
+                    .routes
+                    .resolve(&family, &MemoryView::default())?;
                 first_engine.get_or_insert(engine.name());
                 total += engine.cost(request)?;
             }
@@ -129,7 +129,7 @@ impl Manager {
     pub fn lock(&self, frame_number: u64, target: &[u8], message: &[u8]) -> Result<LockLease> {
         self.on_committed(Op::Lock, frame_number, target, message, |_, prepared, _| {
             LockLease::acquire(&self.inner.locks, &prepared.access).map_err(|address| {
-                self.inner.metrics.lock_conflict();
+                self.inner.executor.metrics.lock_conflict();
                 ManagerError::LockConflict { address }
             })
         })
@@ -166,9 +166,13 @@ impl Manager {
             let prepared = self.prepare(&ctx, target, message, &*state)?;
             engine = prepared.engine_name();
             self.check(&ctx, &prepared, &*state)?;
-            let applied = self.inner.retry.run(&self.inner.cancel, || {
-                apply_message(&ctx, &prepared, &*state)
-            })?;
+            let applied = self
+                .inner
+                .executor
+                .retry
+                .run(&self.inner.executor.cancel, || {
+                    apply_message(&ctx, &prepared, &*state)
+                })?;
             if applied.status == MessageStatus::Rejected {
                 return Err(applied.error.map_or_else(
                     || ManagerError::Internal("a rejected message carries no reason".into()),
@@ -204,22 +208,27 @@ impl Manager {
         let started = Instant::now();
         let mut engine_name = "none";
         let result = (|| {
-            if self.inner.cancel.is_cancelled() {
+            if self.inner.executor.cancel.is_cancelled() {
                 return Err(ManagerError::Cancelled);
             }
             let domain = parse_target(target)?;
-            let message = switchyard_proto::decode_any_with(query, &self.inner.limits)?;
+            let message = switchyard_proto::decode_any_with(query, &self.inner.executor.limits)?;
             let tag = message.tag();
             let name = switchyard_proto::tag_name(tag).unwrap_or("message");
             let family = switchyard_router::families::of_tag(tag)
                 .filter(|_| !message.is_operation())
                 .ok_or_else(|| ManagerError::NotAQuery(format!("{name} (tag {tag})")))?;
-            let snapshot = self.inner.store.snapshot()?;
+            let snapshot = self.inner.executor.store.snapshot()?;
             let head = snapshot.head().ok_or(ManagerError::NoHead)?;
-            let engine = self.inner.routes.resolve(&domain, snapshot.as_ref())?;
+            let engine = self
+                .inner
+                .executor
+                .routes
+                .resolve(&domain, snapshot.as_ref())?;
             engine_name = engine.name();
             let family_engine = self
                 .inner
+                .executor
                 .routes
                 .resolve(&family.base_domain, &MemoryView::default())
                 .ok();
@@ -243,7 +252,7 @@ impl Manager {
     pub fn capabilities(&self) -> Vec<Capability> {
         let mut seen = std::collections::BTreeSet::new();
         let mut capabilities = Vec::new();
-        for engine in self.inner.routes.engines() {
+        for engine in self.inner.executor.routes.engines() {
             for capability in engine.capabilities() {
                 if seen.insert(capability.protocol.clone()) {
                     capabilities.push(capability);
@@ -257,7 +266,7 @@ impl Manager {
     /// publishes its head.
     pub fn genesis(&self, frame_number: u64, changes: &ChangeSet) -> Result<Head> {
         let _one_frame_at_a_time = self.inner.frame_lock.lock();
-        if let Some(head) = self.inner.store.head() {
+        if let Some(head) = self.inner.executor.store.head() {
             return Err(ManagerError::FrameOutOfOrder {
                 head: head.frame_number,
                 found: frame_number,
@@ -265,10 +274,14 @@ impl Manager {
         }
         let head = self
             .inner
+            .executor
             .store
             .commit(frame_number, changes, &mut |_| Vec::new())?;
         self.inner.head_tx.send_replace(Some(head));
-        self.inner.metrics.set_frame_height(head.frame_number);
+        self.inner
+            .executor
+            .metrics
+            .set_frame_height(head.frame_number);
         Ok(head)
     }
 
@@ -278,15 +291,57 @@ impl Manager {
     /// manager is closed with it; later calls fail with [`ManagerError::Cancelled`] or a closed
     /// store. Engines are stopped separately, with [`Manager::stop`].
     pub fn close(&self) -> Result<()> {
-        self.inner.cancel.cancel();
+        self.inner.executor.cancel.cancel();
         let _no_frame_in_progress = self.inner.frame_lock.lock();
-        self.inner.store.close()?;
+        self.inner.executor.store.close()?;
         Ok(())
+    }
+
+    /// Executes a frame: prepare (decode, route, price, access sets), validate (signatures
+    /// batch-verified in parallel) and schedule, execute on the worker pool as the access sets
+    /// allow, commit atomically with the receipt, and publish the new head. The receipt and
+    /// state root are those of [`Manager::execute_frame_serial`], whatever the number of
+    /// threads.
+    ///
+    /// Errors are failures of the frame as a whole (store failures after retries, critical
+    /// engine failures, a frame number that does not follow the head); a bad message is
+    /// recorded in the receipt instead.
+    pub fn execute_frame(&self, frame: &Frame) -> Result<FrameResult> {
+        // Frames run one at a time. The lock is taken here, on the caller's thread: a worker
+        // that blocked on it could be the one another frame's work waits for.
+        let _one_frame_at_a_time = self.inner.frame_lock.lock();
+        let executor = &self.inner.executor;
+        // The whole frame runs on a worker: its parallel phases then start without handing
+        // work from the caller's thread to the pool (and waking it) at each phase.
+        let result = executor
+            .pool
+            .install(|| executor.run(frame, executor.pool_mode()))?;
+        self.publish(result.head);
+        Ok(result)
+    }
+
+    /// The serial reference: the same phases, one message after another in frame order, on
+    /// the calling thread. Used by tests and benchmarks to check and measure the parallel
+    /// executor.
+    pub fn execute_frame_serial(&self, frame: &Frame) -> Result<FrameResult> {
+        let _one_frame_at_a_time = self.inner.frame_lock.lock();
+        let result = self.inner.executor.run(frame, RunMode::Reference)?;
+        self.publish(result.head);
+        Ok(result)
+    }
+
+    /// Publishes a new head to watchers and the height metric.
+    fn publish(&self, head: Head) {
+        self.inner
+            .executor
+            .metrics
+            .set_frame_height(head.frame_number);
+        self.inner.head_tx.send_replace(Some(head));
     }
 
     /// The head of the last committed frame.
     pub fn head(&self) -> Option<Head> {
-        self.inner.store.head()
+        self.inner.executor.store.head()
     }
 
     /// A receiver of every new head, as frames commit.
@@ -296,39 +351,39 @@ impl Manager {
 
     /// The store frames are committed to.
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
+        &self.inner.executor.store
     }
 
     /// The route table.
     pub fn routes(&self) -> &RouteTable {
-        &self.inner.routes
+        &self.inner.executor.routes
     }
 
     /// The metrics every entry point records.
     pub fn metrics(&self) -> &Metrics {
-        &self.inner.metrics
+        &self.inner.executor.metrics
     }
 
     /// The token that shuts the manager down; cancelled by a critical failure.
     pub fn cancellation_token(&self) -> CancellationToken {
-        self.inner.cancel.clone()
+        self.inner.executor.cancel.clone()
     }
 
     /// The network id signatures are checked against.
     pub fn network_id(&self) -> u32 {
-        self.inner.network_id
+        self.inner.executor.network_id
     }
 
     /// Worker threads of the frame executor.
     pub fn threads(&self) -> usize {
-        self.inner.pool.current_num_threads()
+        self.inner.executor.pool.current_num_threads()
     }
 
     pub(crate) fn context(&self, frame_number: u64, fee_multiplier: u64) -> ExecutionContext {
         ExecutionContext {
             frame_number,
             fee_multiplier,
-            network_id: self.inner.network_id,
+            network_id: self.inner.executor.network_id,
             fee_recipient: [0; 32],
         }
     }
@@ -340,13 +395,13 @@ impl Manager {
         message: &[u8],
         state: &dyn StateRead,
     ) -> Result<Prepared<'_>> {
-        if self.inner.cancel.is_cancelled() {
+        if self.inner.executor.cancel.is_cancelled() {
             return Err(ManagerError::Cancelled);
         }
         let target: Domain = parse_target(target)?;
-        let requests = decode_requests(message, &self.inner.limits)?;
+        let requests = decode_requests(message, &self.inner.executor.limits)?;
         let env = PrepareEnv {
-            routes: &self.inner.routes,
+            routes: &self.inner.executor.routes,
             ctx,
         };
         route_message(env, &target, requests, state)
@@ -361,7 +416,10 @@ impl Manager {
         state: &dyn StateRead,
     ) -> Result<()> {
         for routed in &prepared.requests {
-            switchyard_router::auth::verify_request(&routed.request, self.inner.network_id)?;
+            switchyard_router::auth::verify_request(
+                &routed.request,
+                self.inner.executor.network_id,
+            )?;
         }
         validate(ctx, prepared, state)
     }
@@ -380,7 +438,7 @@ impl Manager {
         let started = Instant::now();
         let mut engine = "none";
         let result = (|| {
-            let snapshot = self.inner.store.snapshot()?;
+            let snapshot = self.inner.executor.store.snapshot()?;
             let ctx = self.context(frame_number, 1);
             let prepared = self.prepare(&ctx, target, message, snapshot.as_ref())?;
             engine = prepared.engine_name();
@@ -411,15 +469,12 @@ impl Manager {
             Err(Some(error)) => metrics_status(error),
             Err(None) => Status::Rejected,
         };
-        self.inner
-            .metrics
-            .record_request(engine, op, status, started.elapsed().as_secs_f64());
-    }
-
-    /// Logs an error that stops a frame; critical ones cancelled the manager already.
-    pub(crate) fn escalate(&self, error: ManagerError) -> ManagerError {
-        tracing::error!(%error, "frame aborted");
-        error
+        self.inner.executor.metrics.record_request(
+            engine,
+            op,
+            status,
+            started.elapsed().as_secs_f64(),
+        );
     }
 }
 

@@ -87,8 +87,8 @@ label_enum!(Status {
 /// A phase of frame production, the `phase` label of `switchyard_frame_duration_seconds`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
-    /// `decode`: decoding the frame's messages.
-    Decode,
+    /// `prepare`: decoding, routing and pricing the frame's messages, and their access sets.
+    Prepare,
     /// `validate`: validating them.
     Validate,
     /// `schedule`: building the conflict-free schedule from access sets.
@@ -100,7 +100,7 @@ pub enum Phase {
 }
 
 label_enum!(Phase {
-    Decode => "decode",
+    Prepare => "prepare",
     Validate => "validate",
     Schedule => "schedule",
     Execute => "execute",
@@ -163,7 +163,7 @@ mod tests {
         let phase: Vec<_> = Phase::ALL.iter().map(|v| v.as_str()).collect();
         assert_eq!(
             phase,
-            ["decode", "validate", "schedule", "execute", "commit"]
+            ["prepare", "validate", "schedule", "execute", "commit"]
         );
     }
 }

@@ -427,7 +427,7 @@ impl OpSeries {
 
 /// The frame duration series, one per phase, created up front.
 struct PhaseSeries {
-    decode: Histogram,
+    prepare: Histogram,
     validate: Histogram,
     schedule: Histogram,
     execute: Histogram,
@@ -438,7 +438,7 @@ impl PhaseSeries {
     fn new(family: &Family<PhaseLabels, Histogram, HistogramFn>) -> Self {
         let phase = |phase| family.get_or_create_owned(&PhaseLabels { phase });
         Self {
-            decode: phase(Phase::Decode),
+            prepare: phase(Phase::Prepare),
             validate: phase(Phase::Validate),
             schedule: phase(Phase::Schedule),
             execute: phase(Phase::Execute),
@@ -448,7 +448,7 @@ impl PhaseSeries {
 
     fn get(&self, phase: Phase) -> &Histogram {
         match phase {
-            Phase::Decode => &self.decode,
+            Phase::Prepare => &self.prepare,
             Phase::Validate => &self.validate,
             Phase::Schedule => &self.schedule,
             Phase::Execute => &self.execute,

@@ -1,4 +1,4 @@
-//! Step 7 of a frame: the receipt's outcomes, the request metrics, the fee credit, and the
+//! Phase 5, **commit**: the receipt's outcomes, the request metrics, the fee credit, and the
 //! one atomic store commit of the frame's writes with the receipt and the new root.
 
 use std::sync::Arc;
@@ -11,11 +11,13 @@ use switchyard_router::{Address, Severity, StateError, StateRead};
 use switchyard_state::{ChangeSet, Head, Overlay, Snapshot};
 
 use super::Frame;
-use super::apply::Ran;
-use super::execute::Slot;
-use super::pending::PendingState;
+use super::executor::FrameExecutor;
+use super::message::Ran;
+use super::messages::{Finished, FrameMessages, Slot};
 use super::prepare::Refused;
-use crate::{Manager, ManagerError, Result};
+use super::run::RunMode;
+use super::view::FrameView;
+use crate::{ManagerError, Result};
 
 /// The fee a message paid and what the request metrics record of it (its receipt entry is
 /// kept apart, to go into the receipt without a copy).
@@ -30,35 +32,21 @@ struct Tally {
 /// Outcomes encoded per piece of this many, in parallel, for the receipt.
 const OUTCOMES_PER_PIECE: usize = 512;
 
-/// A frame after execution: each message's slot and result, its hash, and the frame's writes.
-pub(super) struct Executed<'r> {
-    pub(super) slots: Vec<Slot<'r>>,
-    pub(super) results: Vec<Option<Ran>>,
-    pub(super) hashes: Vec<[u8; 32]>,
-    pub(super) pending: PendingState,
-}
-
-/// A message at the end of execution: its position, its slot, its result and its hash.
-type Finished<'a, 'r> = (usize, ((Slot<'r>, Option<Ran>), &'a [u8; 32]));
-
-impl Manager {
-    /// Step 7: builds the receipt, credits the frame's fees, and commits the frame's writes
+impl FrameExecutor {
+    /// Phase 5: builds the receipt, credits the frame's fees, and commits the frame's writes
     /// with the receipt and the new root in one store transaction. Returns the new head and
     /// the receipt as stored.
-    pub(super) fn commit_phase(
+    pub(crate) fn commit_phase(
         &self,
         frame: &Frame,
+        mode: RunMode,
         parent: Option<Head>,
-        executed: Executed<'_>,
+        messages: FrameMessages<'_>,
+        view: FrameView,
         snapshot: Arc<dyn Snapshot>,
-        sequential: bool,
     ) -> Result<(Head, FrameReceipt)> {
-        let Executed {
-            slots,
-            results,
-            hashes,
-            pending,
-        } = executed;
+        let on_workers = mode.on_workers();
+        messages.check_aligned()?;
         let mut receipt = FrameReceipt {
             frame_number: frame.number,
             parent_state_root: parent
@@ -70,26 +58,11 @@ impl Manager {
         };
         // Outcomes are built in parallel; the first failure in frame order wins. Each message's
         // decoded form is freed right there, while it is in cache.
-        let outcome = |(index, ((slot, result), hash)): Finished<'_, '_>| {
-            self.outcome(index, slot, result, hash)
-        };
+        let outcome = |finished: Finished<'_>| self.outcome(finished);
         let (outcomes, tallies): (Vec<MessageOutcome>, Vec<Result<Tally, Box<ManagerError>>>) =
-            if sequential {
-                slots
-                    .into_iter()
-                    .zip(results)
-                    .zip(&hashes)
-                    .enumerate()
-                    .map(outcome)
-                    .unzip()
-            } else {
-                slots
-                    .into_par_iter()
-                    .zip(results)
-                    .zip(&hashes)
-                    .enumerate()
-                    .map(outcome)
-                    .unzip()
+            match on_workers {
+                true => messages.into_par_finished().map(outcome).unzip(),
+                false => messages.into_finished().map(outcome).unzip(),
             };
         let tallies: Vec<Tally> = tallies
             .into_iter()
@@ -117,17 +90,17 @@ impl Manager {
             bytes
         };
         let encode_all = || -> Vec<Vec<u8>> {
-            match sequential {
-                true => outcomes.chunks(OUTCOMES_PER_PIECE).map(encode).collect(),
-                false => outcomes
+            match on_workers {
+                false => outcomes.chunks(OUTCOMES_PER_PIECE).map(encode).collect(),
+                true => outcomes
                     .par_chunks(OUTCOMES_PER_PIECE)
                     .map(encode)
                     .collect(),
             }
         };
-        let ((), (changes, encoded_outcomes)) = self.inner.pool.install(|| {
+        let ((), (changes, encoded_outcomes)) = self.pool.install(|| {
             rayon::join(record_all, || {
-                rayon::join(|| pending.into_changes(), encode_all)
+                rayon::join(|| view.into_changes(), encode_all)
             })
         });
         let changes = credit_fees(changes, snapshot.as_ref(), &frame.fee_recipient, total_fees)?;
@@ -145,11 +118,14 @@ impl Manager {
     /// incomplete, and never used).
     fn outcome(
         &self,
-        index: usize,
-        slot: Slot,
-        result: Option<Ran>,
-        hash: &[u8; 32],
+        finished: Finished<'_>,
     ) -> (MessageOutcome, Result<Tally, Box<ManagerError>>) {
+        let Finished {
+            index,
+            slot,
+            result,
+            hash,
+        } = finished;
         let mut outcome = MessageOutcome {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             message_hash: hash.to_vec(),
@@ -159,7 +135,7 @@ impl Manager {
         (outcome, tally)
     }
 
-    /// Fills in how one message ended; see [`Manager::outcome`].
+    /// Fills in how one message ended; see [`FrameExecutor::outcome`].
     fn fill_outcome(
         &self,
         outcome: &mut MessageOutcome,
@@ -171,7 +147,7 @@ impl Manager {
             (Err(refused), _) if refused.error.severity() != Severity::Rejected => {
                 // Not the message's fault (e.g. the store failed while routing): the frame
                 // cannot be decided, so it is not committed, and the manager stops.
-                self.inner.cancel.cancel();
+                self.cancel.cancel();
                 Err(Box::new(self.escalate(ManagerError::FrameAborted {
                     index,
                     reason: refused.error.to_string(),
@@ -219,8 +195,7 @@ impl Manager {
     /// Records one message of a frame in the request metrics (`op="apply"`); a refused
     /// message was never applied and counts with a zero duration.
     fn record(&self, tally: &Tally) {
-        self.inner
-            .metrics
+        self.metrics
             .record_request(tally.engine, Op::Apply, tally.status, tally.seconds);
     }
 
@@ -233,16 +208,15 @@ impl Manager {
         receipt: &mut FrameReceipt,
         encoded_outcomes: &[Vec<u8>],
     ) -> Result<Head> {
-        self.inner.retry.run(&self.inner.cancel, || {
+        self.retry.run(&self.cancel, || {
             let mut build = |root: &switchyard_state::StateRoot| {
                 receipt.state_root = root.0.to_vec();
                 receipt.to_canonical_bytes_with_outcomes(encoded_outcomes)
             };
             // On the manager's pool, so that the store's parallel hashing uses the configured
             // number of threads.
-            let store = &self.inner.store;
-            self.inner
-                .pool
+            let store = &self.store;
+            self.pool
                 .install(|| store.commit(number, changes, &mut build))
                 .map_err(ManagerError::from)
         })

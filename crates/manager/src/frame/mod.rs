@@ -1,37 +1,47 @@
 //! Frames: ordered batches of messages executed in parallel with the serial result (DESIGN §6).
 //!
-//! The pipeline, in the order a frame goes through it, with the steps of DESIGN §6 each module
-//! takes; `execute` runs them (`run_frame`, one method per phase) and publishes the new head:
-//! - [`prepare`] (steps 1, 2 and 4): strict decode, routing, cost and fee, and access sets; a
-//!   message that fails here or in validation is rejected with no effect.
-//! - `validate` (step 3): signature checks (batch-verified) and engine validation, in one set
-//!   of jobs with the dependency graph and the receipt's message hashes. [`claim`] hands the
-//!   jobs out from one counter, so that the small ones (message hashes) fill the time the large
-//!   ones (verification batches) leave idle at the phase's end.
-//! - [`schedule`] (step 5): the dependency graph over the messages' address fingerprints; a
-//!   message waits only for the earlier messages it conflicts with.
-//! - [`apply`] (step 6): each message (a bundle) on its own overlays; fee and nonce settled
-//!   first and kept even when the operation fails; shared by the frame executor and
-//!   `process_message`.
-//! - [`pending`] (step 6): the frame's shared view (committed snapshot + effects of finished
-//!   messages that later messages may read), and the per-worker buffers of the writes nobody
-//!   in the frame reads again.
-//! - `commit` (step 7): the receipt's outcomes, the fees credited once, and one atomic store
-//!   commit of the frame's writes with the receipt and the new root.
+//! A [`FrameExecutor`](executor::FrameExecutor) runs a frame's five phases, in this order,
+//! each in the module of the same name (and under the same `phase` metric label):
+//! 1. [`prepare`]: strict decode, routing, cost and fee, access sets and graph footprints;
+//!    a message refused here has no effect at all;
+//! 2. [`validate`]: signatures (batch-verified) and engine validation, alongside the
+//!    receipt's message hashes and phase 3 (jobs claimed in order, see [`claim`]);
+//! 3. [`schedule`]: the dependency graph over the messages' footprints: a message waits only
+//!    for the earlier messages it conflicts with;
+//! 4. [`execute`]: each message on its own overlays over the frame's [`view`], in frame order
+//!    on one worker or on the pool as the graph allows; applying one message is [`message`],
+//!    which `process_message` shares;
+//! 5. [`commit`]: the receipt's outcomes, the fees credited once, and one atomic store commit
+//!    of the frame's writes with the receipt and the new root.
+//!
+//! [`messages`] holds the per-message state the phases fill in; [`run`] says how a frame runs.
 
-pub(crate) mod apply;
 mod claim;
 mod commit;
 mod execute;
-pub(crate) mod pending;
+pub(crate) mod executor;
+pub(crate) mod message;
+mod messages;
 pub(crate) mod prepare;
+pub(crate) mod run;
 mod schedule;
 mod validate;
+mod view;
 
-pub use execute::FrameResult;
 pub use validate::verification_batch;
 
+use switchyard_proto::v1::FrameReceipt;
 use switchyard_router::Key;
+use switchyard_state::Head;
+
+/// What a committed frame produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameResult {
+    /// The new head (frame number and state root).
+    pub head: Head,
+    /// The frame's receipt, as stored.
+    pub receipt: FrameReceipt,
+}
 
 /// A frame: a number, a fee multiplier, who collects the fees, and the ordered messages, each
 /// a target (a 32-byte domain or a 64-byte address) and canonical bytes.

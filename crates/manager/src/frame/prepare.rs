@@ -1,6 +1,8 @@
-//! Step 1 of a frame (and of every byte-level entry point): decode, route, price, check
-//! signatures, validate, and compute access sets.
+//! Phase 1, **prepare** (also the first step of every byte-level entry point): decode each
+//! message strictly, route and price its requests, and compute its access set (and, in a
+//! frame, its footprint in the dependency graph).
 
+use rayon::prelude::*;
 use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_proto::{Limits, decode_any_with};
 use switchyard_router::auth::SignatureCheck;
@@ -11,7 +13,42 @@ use switchyard_router::{
 };
 use switchyard_state::Overlay;
 
+use super::executor::FrameExecutor;
+use super::messages::{FrameMessages, Slot};
+use super::run::FrameRun;
+use super::schedule::Footprint;
 use crate::{ManagerError, Result};
+
+impl FrameExecutor {
+    /// Phase 1 for every message of the frame: decode strictly, route, price, and compute the
+    /// access set, with the message's footprint in the dependency graph (taken while its
+    /// access set is in cache; none for a refused message or in the serial reference).
+    pub(crate) fn prepare_phase<'r>(&'r self, run: &FrameRun<'_>) -> FrameMessages<'r> {
+        let env = PrepareEnv {
+            routes: &self.routes,
+            ctx: &run.ctx,
+        };
+        let uses_graph = run.mode.uses_graph();
+        let prepare = |(target, bytes): &(Vec<u8>, Vec<u8>)| -> (Slot<'r>, Option<Footprint>) {
+            let slot = parse_target(target)
+                .and_then(|target| {
+                    let requests = decode_requests(bytes, &self.limits)?;
+                    route_message(env, &target, requests, run.committed)
+                })
+                .map_err(Refused::new);
+            let footprint = match (&slot, uses_graph) {
+                (Ok(prepared), true) => Some(Footprint::of(&prepared.access)),
+                _ => None,
+            };
+            (slot, footprint)
+        };
+        let (slots, footprints) = match run.mode.on_workers() {
+            true => run.frame.messages.par_iter().map(prepare).unzip(),
+            false => run.frame.messages.iter().map(prepare).unzip(),
+        };
+        FrameMessages::prepared(slots, footprints)
+    }
+}
 
 /// One request, routed and priced.
 #[derive(Debug, Clone)]

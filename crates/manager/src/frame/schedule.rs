@@ -1,4 +1,5 @@
-//! Step 2: the dependency graph of a frame.
+//! Phase 3, **schedule**: the dependency graph of a frame (built as one job of the validate
+//! phase, and timed apart).
 //!
 //! Message `j` depends on an earlier message `i` when they conflict on an address (one writes
 //! what the other reads or writes). It is enough to record, per address, the last writer and

@@ -1,16 +1,19 @@
-//! Step 3 of a frame: signatures (batch-verified) and engine validation, with the two other
-//! pieces of work that need only the prepared messages: the dependency graph and the
-//! receipt's message hashes. All three are one set of jobs, claimed in order (see `claim`).
+//! Phase 2, **validate**: signatures (batch-verified) and engine validation, with the two
+//! other pieces of work that need only the prepared messages: phase 3's dependency graph
+//! (see `schedule`) and the receipt's message hashes. All three are one set of jobs, claimed
+//! in order (see `claim`).
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 
-use super::execute::{FrameRun, Slot};
+use super::executor::FrameExecutor;
+use super::messages::{FrameMessages, Slot};
 use super::prepare::{Refused, signature_checks};
-use super::schedule::{self, Footprint};
-use crate::{Manager, ManagerError, Result};
+use super::run::FrameRun;
+use super::schedule;
+use crate::{ManagerError, Result};
 
 /// How many messages of a frame of `messages` messages have their signatures verified in one
 /// batch: a sixteenth of the frame, at least 64 and at most 512.
@@ -37,19 +40,18 @@ pub fn verification_batch(messages: usize) -> usize {
 /// Messages hashed per piece of the validation phase's filler work (about 50 µs).
 const HASHES_PER_PIECE: usize = 256;
 
-/// What the validation phase produced besides its verdicts.
-pub(super) struct Validated {
-    /// The dependency graph of the frame's messages.
-    pub(super) graph: schedule::Graph,
+/// Phase 3's result, built during phase 2.
+pub(crate) struct Scheduled {
+    /// The dependency graph of the frame's messages (empty in the serial reference).
+    pub(crate) graph: schedule::Graph,
     /// Time spent building it, for the schedule-phase metric.
-    pub(super) graph_seconds: f64,
-    /// Each message's hash, for the receipt.
-    pub(super) hashes: Vec<[u8; 32]>,
+    pub(crate) seconds: f64,
 }
 
-impl Manager {
-    /// Step 3, with the dependency graph and the receipt's message hashes: refuses, in
-    /// `slots`, every message whose signatures or engine validation fail.
+impl FrameExecutor {
+    /// Phase 2, with phase 3's dependency graph and the receipt's message hashes: refuses, in
+    /// `messages`, every message whose signatures or engine validation fail, and fills in the
+    /// hashes.
     ///
     /// Signatures are batch-verified over fixed chunks of messages in frame order (the same
     /// chunks whatever the thread count, see [`verification_batch`]); a chunk whose batch
@@ -61,13 +63,18 @@ impl Manager {
     /// by validation simply runs as a no-op in it), the verification chunks, then the message
     /// hashes in small pieces. The pieces come last on purpose: a worker that finds no chunk
     /// left hashes instead of waiting while the others finish their last (large) batch.
-    pub(super) fn validation_phase(
+    pub(crate) fn validate_phase(
         &self,
         run: &FrameRun<'_>,
-        slots: &mut [Slot<'_>],
-        footprints: &[Option<Footprint>],
-    ) -> Result<Validated> {
+        messages: &mut FrameMessages<'_>,
+    ) -> Result<Scheduled> {
         let frame = run.frame;
+        let FrameMessages {
+            slots,
+            footprints,
+            hashes: hash_column,
+            ..
+        } = messages;
         let batch = verification_batch(frame.messages.len());
         // A verdict per message of a chunk.
         let validate = |slots: &[Slot]| -> Vec<Option<ManagerError>> {
@@ -110,9 +117,9 @@ impl Manager {
         let job = |index: usize| match index.checked_sub(1) {
             None => {
                 let started = Instant::now();
-                let graph = match run.serial {
-                    true => schedule::Graph::default(),
-                    false => schedule::build(footprints),
+                let graph = match run.mode.uses_graph() {
+                    false => schedule::Graph::default(),
+                    true => schedule::build(footprints),
                 };
                 let _ = graph_slot.set((graph, started.elapsed().as_secs_f64()));
             }
@@ -134,9 +141,9 @@ impl Manager {
                 }
             }
         };
-        let workers = match run.sequential {
-            true => 1,
-            false => self.inner.pool.current_num_threads(),
+        let workers = match run.mode.on_workers() {
+            false => 1,
+            true => self.pool.current_num_threads(),
         };
         super::claim::run(1 + chunks.len() + pieces.len(), workers, job);
         // `claim::run` runs every job. A missing result would be a bug, and the frame fails
@@ -164,10 +171,10 @@ impl Manager {
                 }
             }
         }
-        Ok(Validated {
+        *hash_column = hashes;
+        Ok(Scheduled {
             graph,
-            graph_seconds,
-            hashes,
+            seconds: graph_seconds,
         })
     }
 }

@@ -125,14 +125,14 @@ fn frame_messages_histogram_places_each_frame() {
 #[test]
 fn frame_phases_are_separate_series() {
     let metrics = Metrics::new();
-    metrics.frame_phase(Phase::Decode, 0.000_05);
+    metrics.frame_phase(Phase::Prepare, 0.000_05);
     metrics.frame_phase(Phase::Execute, 0.02);
     metrics.frame_phase(Phase::Execute, 3.0);
     metrics.frame_phase(Phase::Commit, 60.0);
     let scrape = scrape(&metrics);
     let name = "switchyard_frame_duration_seconds";
     let counted = |phase| scalar(&scrape, &format!("{name}_count"), &[("phase", phase)]);
-    assert_eq!(counted("decode"), 1.0);
+    assert_eq!(counted("prepare"), 1.0);
     assert_eq!(counted("validate"), 0.0);
     assert_eq!(counted("schedule"), 0.0);
     assert_eq!(counted("execute"), 2.0);
@@ -144,8 +144,8 @@ fn frame_phases_are_separate_series() {
     assert_eq!(at(&execute, 1e-2), 0.0);
     assert_eq!(at(&execute, 2.5e-2), 1.0);
     assert_eq!(at(&execute, 5.0), 2.0);
-    let decode = buckets(&scrape, name, &[("phase", "decode")]);
-    assert_eq!(at(&decode, 1e-4), 1.0);
+    let prepare = buckets(&scrape, name, &[("phase", "prepare")]);
+    assert_eq!(at(&prepare, 1e-4), 1.0);
     let commit = buckets(&scrape, name, &[("phase", "commit")]);
     assert_eq!(at(&commit, 10.0), 0.0);
     assert_eq!(at(&commit, f64::INFINITY), 1.0);

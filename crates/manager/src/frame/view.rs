@@ -1,6 +1,7 @@
-//! The frame's shared view: the committed snapshot plus the effects of finished messages.
+//! The frame's shared view, used by the **execute** phase: the committed snapshot plus the
+//! effects of finished messages.
 //!
-//! It also gathers the writes no later message of the frame touches ([`PendingState::keep`]):
+//! It also gathers the writes no later message of the frame touches ([`FrameView::keep`]):
 //! those need not be visible while the frame runs, only at the commit, so each worker appends
 //! them to a buffer of its own instead of the shared, hashed view.
 //!
@@ -32,7 +33,7 @@ type Write = (Address, Option<Vec<u8>>);
 struct Kept(Mutex<Vec<Write>>);
 
 /// Committed snapshot + the writes of the frame's finished messages.
-pub(crate) struct PendingState {
+pub(crate) struct FrameView {
     snapshot: Arc<dyn Snapshot>,
     /// Picks an address's shard (the same seeded hash as the shards' own tables).
     hasher: AddressHashBuilder,
@@ -41,9 +42,9 @@ pub(crate) struct PendingState {
     kept: Vec<Kept>,
 }
 
-impl std::fmt::Debug for PendingState {
+impl std::fmt::Debug for FrameView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingState")
+        f.debug_struct("FrameView")
             .field(
                 "written",
                 &self.shards.iter().map(|s| s.read().len()).sum::<usize>(),
@@ -52,7 +53,7 @@ impl std::fmt::Debug for PendingState {
     }
 }
 
-impl PendingState {
+impl FrameView {
     /// An empty view over `snapshot` for `workers` worker threads, sized for about `published`
     /// published and `kept` kept writes (so that nothing grows while messages run).
     pub(crate) fn new(
@@ -163,7 +164,7 @@ impl PendingState {
     }
 }
 
-impl StateRead for PendingState {
+impl StateRead for FrameView {
     fn get(&self, address: &Address) -> Result<Option<Vec<u8>>, StateError> {
         if let Some(shard) = self.shard(address)
             && let Some(value) = shard.read().get(address)
@@ -199,7 +200,7 @@ mod tests {
         let snapshot = store.snapshot().map_err(|e| StateError::Backend {
             reason: e.to_string(),
         })?;
-        let view = PendingState::new(snapshot, 2, 2, 2);
+        let view = FrameView::new(snapshot, 2, 2, 2);
         // An earlier message publishes address 3 (a later one reads it); that later message
         // is the last to write it, so it keeps its write.
         view.absorb(write(addr(3), b"first"));
@@ -231,7 +232,7 @@ mod tests {
             .map_err(|e| StateError::Backend {
                 reason: e.to_string(),
             })?;
-        let view = PendingState::new(snapshot, 64, 0, 2);
+        let view = FrameView::new(snapshot, 64, 0, 2);
         // Same domain, same first key byte, the rest counted up: what a sender aiming at one
         // shard would write (the shard used to follow the first bytes alone).
         let shards: std::collections::BTreeSet<usize> = (0..64u64)

@@ -1,4 +1,5 @@
-//! Step 3: applying one message (a request or a bundle) on overlays.
+//! Applying one message (a request or a bundle) on overlays: what the **execute** phase does
+//! for each message, and what `process_message` does for one.
 //!
 //! One overlay, limited to the message's access set, receives first the fee and nonce
 //! settlement of every request, in order, then the operations. A request whose settlement
