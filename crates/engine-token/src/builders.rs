@@ -248,6 +248,11 @@ impl TokenClient {
         &mut self.signer
     }
 
+    /// The signer underneath, to sign for another engine with the same key and nonces.
+    pub fn into_signer(self) -> Signer {
+        self.signer
+    }
+
     /// Signs any operation for `target` (which is written into, and signed with, its auth
     /// block) with the next nonce. The typed builders below go through this; it is public for
     /// operations built from wire types directly.

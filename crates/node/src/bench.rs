@@ -17,7 +17,9 @@ use switchyard_router::{Call, Domain, Engine, ExecutionContext, fees};
 use switchyard_state::{ChangeSet, MemoryStore, Overlay, RedbStore, Store};
 use switchyard_token::TokenEngine;
 
-use crate::workload::{self, MixedParams, NETWORK_ID, TransferParams, Workload};
+use crate::workload::{
+    self, HypergraphParams, MixedParams, NETWORK_ID, TransferParams, Workload,
+};
 use crate::{NodeError, Result};
 
 /// Which store a run commits to.
@@ -38,6 +40,8 @@ pub enum WorkloadKind {
     Transfers,
     /// Deploys, mints, transfers and pending transfers.
     Mixed,
+    /// Vertex and hyperedge adds from many writers across many hypergraphs.
+    Hypergraph,
 }
 
 /// What one run measured.
@@ -96,7 +100,7 @@ pub fn run(
         StoreKind::Redb => Arc::new(RedbStore::open(directory.path())?),
     };
     let manager = Manager::builder()
-        .engine(Arc::new(TokenEngine::new()))
+        .engines(crate::engines::all())
         .network_id(NETWORK_ID)
         .threads(threads)
         .store(store_handle)
@@ -332,6 +336,16 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     );
     let free = transfer(0);
     let hot = transfer(1_000_000);
+    eprintln!(
+        "generating and signing {} hypergraph operations...",
+        options.messages
+    );
+    let graphs = workload::hypergraph(HypergraphParams {
+        seed: options.seed,
+        writers: options.frame_size,
+        messages: options.messages,
+        frame_size: options.frame_size,
+    });
 
     // Every measurement runs `rounds` times, round-robin so that drift of the shared machine
     // touches them all alike; each figure is the best of its rounds.
@@ -342,6 +356,8 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let mut preverified_one = Best::default();
     let mut preverified_two = Best::default();
     let mut redb = Best::default();
+    let mut graph_one = Best::default();
+    let mut graph_two = Best::default();
     let (mut verify, mut direct) = (0.0_f64, 0.0_f64);
     for round in 1..=options.rounds.max(1) {
         eprintln!("round {round} of {}", options.rounds.max(1));
@@ -390,6 +406,20 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
             true,
         )?);
         redb.add(run("redb, 2 threads", &free, 2, StoreKind::Redb, false)?);
+        graph_one.add(run(
+            "hypergraph, 1 thread",
+            &graphs,
+            1,
+            StoreKind::Memory,
+            false,
+        )?);
+        graph_two.add(run(
+            "hypergraph, 2 threads",
+            &graphs,
+            2,
+            StoreKind::Memory,
+            false,
+        )?);
     }
     let serial = serial.take()?;
     let parallel = parallel.take()?;
@@ -398,7 +428,11 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let preverified_one = preverified_one.take()?;
     let preverified_two = preverified_two.take()?;
     let redb = redb.take()?;
-    if serial.state_root != parallel.state_root || hot_serial.state_root != hot_parallel.state_root
+    let graph_one = graph_one.take()?;
+    let graph_two = graph_two.take()?;
+    if serial.state_root != parallel.state_root
+        || hot_serial.state_root != hot_parallel.state_root
+        || graph_one.state_root != graph_two.state_root
     {
         return Err(NodeError::Bench(
             "parallel and serial runs reached different state roots".into(),
@@ -427,6 +461,12 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         ),
         ratio("manager_overhead", preverified_one.tps, direct, 0.9),
         ratio("redb_vs_memory", redb.tps, parallel.tps, 0.5),
+        ratio(
+            "hypergraph_parallel_speedup",
+            graph_two.tps,
+            graph_one.tps,
+            1.7,
+        ),
     ]
     .into_iter()
     .collect();
@@ -440,10 +480,11 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         "preverified_tps": preverified_two.tps,
         "preverified_tps_target": PREVERIFIED_TPS_TARGET,
         "preverified_tps_met": preverified_two.tps >= PREVERIFIED_TPS_TARGET,
+        "hypergraph_tps_2_threads": graph_two.tps,
         "verify_rate_2_threads": verify,
         "direct_engine_tps": direct,
         "peak_rss_kb": peak_rss_kb(),
-        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb],
+        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb, graph_one, graph_two],
     }))
 }
 
@@ -486,6 +527,12 @@ pub fn single_run(options: RunOptions) -> Result<Value> {
             messages: options.messages,
             frame_size: options.frame_size,
             adversarial: false,
+        }),
+        WorkloadKind::Hypergraph => workload::hypergraph(HypergraphParams {
+            seed: options.seed,
+            writers: options.accounts,
+            messages: options.messages,
+            frame_size: options.frame_size,
         }),
     };
     let report = run(

@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod decode;
+pub mod engines;
 mod error;
 pub mod summary;
 

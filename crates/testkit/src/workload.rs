@@ -346,6 +346,151 @@ fn garbage(rng: &mut SplitMix64) -> Vec<u8> {
     bytes
 }
 
+/// Parameters of the `hypergraph` workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HypergraphParams {
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Writers, each with a hypergraph of its own; at least the frame size keeps the
+    /// workload conflict-free (one message per writer per frame).
+    pub writers: usize,
+    /// Total messages after the deploys.
+    pub messages: usize,
+    /// Messages per frame.
+    pub frame_size: usize,
+}
+
+/// Vertex and hyperedge adds from many writers across many hypergraphs. Frame 1 deploys one
+/// hypergraph per writer (a warm-up frame for the bench); in each later frame every writer
+/// sends at most one message to its own hypergraph: a vertex add (a 64 to 320-byte blob), or,
+/// once it has two vertices from earlier frames, one time in three a hyperedge add over two
+/// of them. No two messages of a frame touch the same record, so the frames run fully in
+/// parallel; only the read of each hypergraph's metadata record is shared, and only by one
+/// writer.
+pub fn hypergraph(params: HypergraphParams) -> Workload {
+    use switchyard_hypergraph::{HypergraphClient, HypergraphSpec};
+    let frame_size = params.frame_size.max(1);
+    let writers = params.writers.max(frame_size).max(1);
+    let mut graph_clients: Vec<HypergraphClient> = clients(params.seed, writers)
+        .into_iter()
+        .map(|client| HypergraphClient::from_signer(client.into_signer()))
+        .collect();
+    let funded: Vec<Key> = graph_clients.iter().map(HypergraphClient::public_key).collect();
+    let genesis = genesis_for(&[], &funded);
+    let mut frames = vec![Frame::new(1).fee_recipient([0xFE; 32])];
+    let mut domains: Vec<Domain> = Vec::with_capacity(writers);
+    if let Some(first) = frames.first_mut() {
+        for client in &mut graph_clients {
+            let writer = client.public_key();
+            let (domain, request) = client.deploy(HypergraphSpec::new().writer(writer));
+            domains.push(domain);
+            let (target, bytes) = request.into_parts();
+            first.messages.push((target.0.to_vec(), bytes));
+        }
+    }
+    // Plan every message (writer, what), then sign per writer in parallel, in plan order.
+    #[derive(Clone)]
+    enum Planned {
+        Vertex { key: Key, len: usize },
+        Edge { key: Key, members: [Key; 2] },
+    }
+    let mut rng = SplitMix64::new(params.seed.wrapping_add(7));
+    let mut vertices: Vec<Vec<Key>> = vec![Vec::new(); writers];
+    let mut plan: Vec<(usize, usize, Planned)> = Vec::with_capacity(params.messages);
+    let mut order: Vec<usize> = (0..writers).collect();
+    let mut frame = 1;
+    while plan.len() < params.messages {
+        shuffle(&mut order, &mut rng);
+        let in_frame = frame_size.min(params.messages - plan.len());
+        let mut added: Vec<(usize, Key)> = Vec::with_capacity(in_frame);
+        for &writer in order.iter().take(in_frame) {
+            let known = vertices.get(writer).map_or(0, Vec::len);
+            let planned = if known >= 2 && rng.below(3) == 0 {
+                let pick = |rng: &mut SplitMix64| {
+                    vertices
+                        .get(writer)
+                        .and_then(|v| v.get(rng.below(known as u64) as usize))
+                        .copied()
+                        .unwrap_or_default()
+                };
+                let a = pick(&mut rng);
+                let mut b = pick(&mut rng);
+                if b == a {
+                    b = vertices
+                        .get(writer)
+                        .and_then(|v| v.iter().find(|k| **k != a))
+                        .copied()
+                        .unwrap_or_default();
+                }
+                Planned::Edge {
+                    key: rng.bytes32(),
+                    members: [a, b],
+                }
+            } else {
+                let key = rng.bytes32();
+                added.push((writer, key));
+                Planned::Vertex {
+                    key,
+                    len: 64 + rng.below(257) as usize,
+                }
+            };
+            plan.push((frame, writer, planned));
+        }
+        // Vertices become usable as members from the next frame on.
+        for (writer, key) in added {
+            if let Some(list) = vertices.get_mut(writer) {
+                list.push(key);
+            }
+        }
+        frame += 1;
+    }
+    let mut by_writer: Vec<Vec<usize>> = vec![Vec::new(); writers];
+    for (index, (_, writer, _)) in plan.iter().enumerate() {
+        if let Some(list) = by_writer.get_mut(*writer) {
+            list.push(index);
+        }
+    }
+    let signed: Vec<Vec<(usize, SignedRequest)>> = graph_clients
+        .par_iter_mut()
+        .zip(domains.par_iter())
+        .zip(by_writer.par_iter())
+        .map(|((client, graph), indices)| {
+            indices
+                .iter()
+                .filter_map(|&i| {
+                    let (_, _, planned) = plan.get(i)?;
+                    let request = match planned {
+                        Planned::Vertex { key, len } => {
+                            client.vertex_add(*graph, *key, vec![0x5A; *len])
+                        }
+                        Planned::Edge { key, members } => {
+                            let members = members.map(|m| switchyard_router::Address::new(*graph, m));
+                            client.hyperedge_add(*graph, *key, &members)
+                        }
+                    };
+                    Some((i, request))
+                })
+                .collect()
+        })
+        .collect();
+    let mut messages: Vec<Option<SignedRequest>> = vec![None; plan.len()];
+    for (index, request) in signed.into_iter().flatten() {
+        if let Some(slot) = messages.get_mut(index) {
+            *slot = Some(request);
+        }
+    }
+    for ((frame, ..), request) in plan.iter().zip(messages) {
+        while frames.len() <= *frame {
+            frames.push(Frame::new(frames.len() as u64 + 1).fee_recipient([0xFE; 32]));
+        }
+        if let (Some(request), Some(frame)) = (request, frames.get_mut(*frame)) {
+            let (target, bytes) = request.into_parts();
+            frame.messages.push((target.0.to_vec(), bytes));
+        }
+    }
+    Workload { genesis, frames }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +518,21 @@ mod tests {
         };
         assert_eq!(mixed(mixed_params).frames, mixed(mixed_params).frames);
         assert_eq!(mixed(mixed_params).messages(), 60);
+    }
+
+    #[test]
+    fn the_hypergraph_workload_deploys_first_then_fills_frames() {
+        let params = HypergraphParams {
+            seed: 9,
+            writers: 10,
+            messages: 45,
+            frame_size: 10,
+        };
+        let a = hypergraph(params);
+        assert_eq!(a.frames, hypergraph(params).frames);
+        assert_eq!(a.frames[0].messages.len(), 10, "one deploy per writer");
+        assert_eq!(a.messages(), 10 + 45);
+        assert_eq!(a.frames.len(), 1 + 5);
+        assert_eq!(a.genesis.balances.len(), 10);
     }
 }

@@ -10,6 +10,7 @@
 )]
 
 mod common;
+mod conformance;
 mod deploy;
 mod frames;
 mod hyperedge;
