@@ -259,6 +259,334 @@ pub struct ProverUpdate {
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
 }
+/// The registry's configuration, set at genesis and stored by the global
+/// engine at (GLOBAL, registry_config_key). Windows are in frames.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RegistryConfig {
+    /// A join (or leave) may be confirmed or rejected no earlier than this many
+    /// frames after it (at least 1). Default 360.
+    #[prost(uint64, tag = "1")]
+    pub confirm_min_delay: u64,
+    /// ... and no later than this many frames after it (at least
+    /// confirm_min_delay). Default 720.
+    #[prost(uint64, tag = "2")]
+    pub confirm_max_delay: u64,
+    /// A pause may be resumed up to this many frames after it; past it the
+    /// prover has left the filter. Default 1440.
+    #[prost(uint64, tag = "3")]
+    pub resume_window: u64,
+    /// Most entries a status index may hold (at least 1). Default 1024.
+    #[prost(uint32, tag = "4")]
+    pub max_status_entries: u32,
+    /// Most provers a filter index may hold (at least 1). Default 256.
+    #[prost(uint32, tag = "5")]
+    pub max_filter_entries: u32,
+}
+/// A prover's state, kept by the global engine at (GLOBAL, prover_key(key)).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ProverRecord {
+    /// The prover's Ed25519 public key (32 bytes).
+    #[prost(bytes = "vec", tag = "1")]
+    pub public_key: ::prost::alloc::vec::Vec<u8>,
+    /// Address (64 bytes) receiving the prover's rewards; empty = the prover's
+    /// own native-token account.
+    #[prost(bytes = "vec", tag = "2")]
+    pub delegate_address: ::prost::alloc::vec::Vec<u8>,
+    /// One entry per filter the prover ever joined, ordered by filter.
+    #[prost(message, repeated, tag = "3")]
+    pub filters: ::prost::alloc::vec::Vec<prover_record::FilterState>,
+    /// Whether the prover was kicked (then every filter is KICKED, and so is any
+    /// filter it might ask to join).
+    #[prost(bool, tag = "4")]
+    pub kicked: bool,
+    /// The last frame in which a join added a filter to `filters`.
+    #[prost(uint64, tag = "5")]
+    pub last_join_frame: u64,
+}
+/// Nested message and enum types in `ProverRecord`.
+pub mod prover_record {
+    /// The prover's status on one filter.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct FilterState {
+        /// The filter (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub filter: ::prost::alloc::vec::Vec<u8>,
+        /// Its stored status (never EXPIRED or UNSPECIFIED).
+        #[prost(enumeration = "super::ProverStatus", tag = "2")]
+        pub status: i32,
+        /// The frame at which the prover entered that status.
+        #[prost(uint64, tag = "3")]
+        pub since_frame: u64,
+    }
+}
+/// The provers in one stored status, kept by the global engine at
+/// (GLOBAL, status_index_key(status)): one entry per (prover, filter),
+/// ordered by prover then filter.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct StatusIndex {
+    /// The entries.
+    #[prost(message, repeated, tag = "1")]
+    pub entries: ::prost::alloc::vec::Vec<status_index::Entry>,
+}
+/// Nested message and enum types in `StatusIndex`.
+pub mod status_index {
+    /// One prover on one filter.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Entry {
+        /// The prover's key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub prover: ::prost::alloc::vec::Vec<u8>,
+        /// The filter (32 bytes).
+        #[prost(bytes = "vec", tag = "2")]
+        pub filter: ::prost::alloc::vec::Vec<u8>,
+        /// The frame at which the prover entered the status on this filter.
+        #[prost(uint64, tag = "3")]
+        pub since_frame: u64,
+    }
+}
+/// The provers of one filter in a live status (JOINING, ACTIVE, PAUSED,
+/// LEAVING), kept by the global engine at (GLOBAL, filter_index_key(filter)),
+/// ordered by prover.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct FilterIndex {
+    /// The entries.
+    #[prost(message, repeated, tag = "1")]
+    pub entries: ::prost::alloc::vec::Vec<filter_index::Entry>,
+}
+/// Nested message and enum types in `FilterIndex`.
+pub mod filter_index {
+    /// One prover.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Entry {
+        /// The prover's key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub prover: ::prost::alloc::vec::Vec<u8>,
+        /// Its stored status on the filter.
+        #[prost(enumeration = "super::ProverStatus", tag = "2")]
+        pub status: i32,
+        /// The frame at which it entered that status.
+        #[prost(uint64, tag = "3")]
+        pub since_frame: u64,
+    }
+}
+/// A read-only question to the global engine (type tag 0x0320), sent to the
+/// global domain.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GlobalQuery {
+    /// The frame at which statuses are read: a join, pause or leave whose window
+    /// closed before it is reported as EXPIRED or LEFT. 0 reports the stored
+    /// statuses.
+    #[prost(uint64, tag = "15")]
+    pub at_frame: u64,
+    /// What is asked.
+    #[prost(oneof = "global_query::Query", tags = "1, 2, 3, 4")]
+    pub query: ::core::option::Option<global_query::Query>,
+}
+/// Nested message and enum types in `GlobalQuery`.
+pub mod global_query {
+    /// One prover, by its public key.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Prover {
+        /// The prover's key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub key: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The (prover, filter) pairs in one status.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct ByStatus {
+        /// The status asked for (not UNSPECIFIED).
+        #[prost(enumeration = "super::ProverStatus", tag = "1")]
+        pub status: i32,
+    }
+    /// The provers of one filter.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct ByFilter {
+        /// The filter (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub filter: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The registry's configuration.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Config {}
+    /// What is asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Query {
+        /// A prover by key.
+        #[prost(message, tag = "1")]
+        Prover(Prover),
+        /// Provers by status.
+        #[prost(message, tag = "2")]
+        ByStatus(ByStatus),
+        /// Provers serving a filter.
+        #[prost(message, tag = "3")]
+        ByFilter(ByFilter),
+        /// The registry configuration.
+        #[prost(message, tag = "4")]
+        Config(Config),
+    }
+}
+/// The answer to a GlobalQuery (type tag 0x0321).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct GlobalQueryResponse {
+    /// The answer, of the kind asked.
+    #[prost(oneof = "global_query_response::Response", tags = "1, 2, 3")]
+    pub response: ::core::option::Option<global_query_response::Response>,
+}
+/// Nested message and enum types in `GlobalQueryResponse`.
+pub mod global_query_response {
+    /// A prover's status on one filter.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct FilterStatus {
+        /// The filter (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub filter: ::prost::alloc::vec::Vec<u8>,
+        /// The status at the frame asked for.
+        #[prost(enumeration = "super::ProverStatus", tag = "2")]
+        pub status: i32,
+        /// The stored status (differs from `status` once a window closed).
+        #[prost(enumeration = "super::ProverStatus", tag = "3")]
+        pub stored_status: i32,
+        /// The frame at which the prover entered the stored status.
+        #[prost(uint64, tag = "4")]
+        pub since_frame: u64,
+    }
+    /// One prover.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct ProverInfo {
+        /// The prover's key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub public_key: ::prost::alloc::vec::Vec<u8>,
+        /// Where its rewards go (64 bytes): the delegate, or its own native-token
+        /// account when it set none.
+        #[prost(bytes = "vec", tag = "2")]
+        pub delegate_address: ::prost::alloc::vec::Vec<u8>,
+        /// Its status on every filter it ever joined, ordered by filter.
+        #[prost(message, repeated, tag = "3")]
+        pub filters: ::prost::alloc::vec::Vec<FilterStatus>,
+        /// Whether it was kicked.
+        #[prost(bool, tag = "4")]
+        pub kicked: bool,
+    }
+    /// The answer to a prover query.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct ProverAnswer {
+        /// The prover; absent when the key never joined.
+        #[prost(message, optional, tag = "1")]
+        pub prover: ::core::option::Option<ProverInfo>,
+    }
+    /// One prover on one filter.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Entry {
+        /// The prover's key (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub prover: ::prost::alloc::vec::Vec<u8>,
+        /// The filter status.
+        #[prost(message, optional, tag = "2")]
+        pub filter: ::core::option::Option<FilterStatus>,
+    }
+    /// A list of (prover, filter) pairs.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Message)]
+    pub struct EntryList {
+        /// The entries, ordered by prover then filter.
+        #[prost(message, repeated, tag = "1")]
+        pub entries: ::prost::alloc::vec::Vec<Entry>,
+    }
+    /// The answer, of the kind asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Response {
+        /// A prover.
+        #[prost(message, tag = "1")]
+        Prover(ProverAnswer),
+        /// Provers by status, or the provers of a filter.
+        #[prost(message, tag = "2")]
+        Entries(EntryList),
+        /// The registry configuration.
+        #[prost(message, tag = "3")]
+        Config(super::RegistryConfig),
+    }
+}
+/// The status of a prover on one filter. Stored statuses are JOINING, ACTIVE,
+/// PAUSED, LEAVING, LEFT, REJECTED and KICKED; EXPIRED is never stored: a join
+/// not confirmed or rejected within the window is expired from the frame after
+/// the window closes (and so is read as EXPIRED), as a pause not resumed within
+/// the resume window or a leave not confirmed within the window is read as LEFT.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum ProverStatus {
+    /// No status: the prover never joined the filter.
+    Unspecified = 0,
+    /// Asked to join; waiting for its confirmation window.
+    Joining = 1,
+    /// Serving the filter.
+    Active = 2,
+    /// Paused; may resume within the resume window.
+    Paused = 3,
+    /// Asked to leave; waiting for its confirmation window.
+    Leaving = 4,
+    /// Left the filter (may join again).
+    Left = 5,
+    /// Withdrew its join (may join again).
+    Rejected = 6,
+    /// Let its join lapse (may join again); never stored.
+    Expired = 7,
+    /// Removed for equivocation; can never join again.
+    Kicked = 8,
+}
+impl ProverStatus {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "PROVER_STATUS_UNSPECIFIED",
+            Self::Joining => "PROVER_STATUS_JOINING",
+            Self::Active => "PROVER_STATUS_ACTIVE",
+            Self::Paused => "PROVER_STATUS_PAUSED",
+            Self::Leaving => "PROVER_STATUS_LEAVING",
+            Self::Left => "PROVER_STATUS_LEFT",
+            Self::Rejected => "PROVER_STATUS_REJECTED",
+            Self::Expired => "PROVER_STATUS_EXPIRED",
+            Self::Kicked => "PROVER_STATUS_KICKED",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PROVER_STATUS_UNSPECIFIED" => Some(Self::Unspecified),
+            "PROVER_STATUS_JOINING" => Some(Self::Joining),
+            "PROVER_STATUS_ACTIVE" => Some(Self::Active),
+            "PROVER_STATUS_PAUSED" => Some(Self::Paused),
+            "PROVER_STATUS_LEAVING" => Some(Self::Leaving),
+            "PROVER_STATUS_LEFT" => Some(Self::Left),
+            "PROVER_STATUS_REJECTED" => Some(Self::Rejected),
+            "PROVER_STATUS_EXPIRED" => Some(Self::Expired),
+            "PROVER_STATUS_KICKED" => Some(Self::Kicked),
+            _ => None,
+        }
+    }
+}
 /// The configuration of a hypergraph; part of a deploy, kept in its metadata record.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]

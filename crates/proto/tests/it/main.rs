@@ -43,6 +43,8 @@ macro_rules! for_each_message {
             CodeFinalize,
             TokenQuery,
             TokenQueryResponse,
+            GlobalQuery,
+            GlobalQueryResponse,
             HypergraphQuery,
             HypergraphQueryResponse,
             FrameReceipt,
