@@ -48,7 +48,8 @@ pub struct Capability {
     #[prost(bytes = "vec", tag = "3")]
     pub metadata: ::prost::alloc::vec::Vec<u8>,
 }
-/// Deploys a compute application. Sent to the compute base domain.
+/// Deploys a compute application. Sent to the compute base domain; the new
+/// application's domain is BLAKE3(compute base domain, signer, nonce).
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ComputeDeploy {
@@ -65,11 +66,12 @@ pub struct ComputeDeploy {
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
 }
-/// Changes a compute application; owner only.
+/// Changes a compute application; owner only. At least one change must be set.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ComputeUpdate {
-    /// Replaces the list of code deployers.
+    /// Replaces the list of code deployers; empty leaves it unchanged (see
+    /// clear_code_deployers).
     #[prost(bytes = "vec", repeated, tag = "1")]
     pub code_deployers: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
     /// New highest fuel per execution; 0 leaves it unchanged.
@@ -78,6 +80,10 @@ pub struct ComputeUpdate {
     /// New owner (32 bytes); empty leaves it unchanged.
     #[prost(bytes = "vec", tag = "3")]
     pub new_owner: ::prost::alloc::vec::Vec<u8>,
+    /// Removes every code deployer (only the owner may deploy code then); not
+    /// together with code_deployers.
+    #[prost(bool, tag = "4")]
+    pub clear_code_deployers: bool,
     /// Signer (the owner), nonce and signature.
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
@@ -115,20 +121,251 @@ pub struct CodeExecute {
     /// Most fuel the execution may burn.
     #[prost(uint64, tag = "6")]
     pub fuel_limit: u64,
+    /// Stage the execution instead of applying it: its writes are recorded under
+    /// its execution id, with a digest of every value it read, until a
+    /// CodeFinalize applies them.
+    #[prost(bool, tag = "7")]
+    pub staged: bool,
     /// Signer, nonce and signature.
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
 }
-/// Finalizes an execution, making its result final.
+/// Finalizes a staged execution: applies its writes if no value it read has
+/// changed since, or discards it.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CodeFinalize {
     /// The execution id (32 bytes) = BLAKE3(app domain, signer, execute nonce).
     #[prost(bytes = "vec", tag = "1")]
     pub execution_id: ::prost::alloc::vec::Vec<u8>,
+    /// The read_keys of the staged execution, the same set (its access set is
+    /// known from the request alone).
+    #[prost(bytes = "vec", repeated, tag = "2")]
+    pub read_keys: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    /// The write_keys of the staged execution, the same set.
+    #[prost(bytes = "vec", repeated, tag = "3")]
+    pub write_keys: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    /// Deletes the staged execution without applying it (allowed after its
+    /// expiry); read_keys and write_keys must then be empty.
+    #[prost(bool, tag = "4")]
+    pub discard: bool,
     /// Signer (the executor), nonce and signature.
     #[prost(message, optional, tag = "15")]
     pub auth: ::core::option::Option<Auth>,
+}
+/// What an execution returns in its receipt outcome (not a top-level message).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ExecutionResult {
+    /// The bytes the function passed to the `output` host function.
+    #[prost(bytes = "vec", tag = "1")]
+    pub output: ::prost::alloc::vec::Vec<u8>,
+    /// Fuel the execution burnt.
+    #[prost(uint64, tag = "2")]
+    pub fuel_used: u64,
+    /// The execution id (32 bytes) when the execution was staged; else empty.
+    #[prost(bytes = "vec", tag = "3")]
+    pub execution_id: ::prost::alloc::vec::Vec<u8>,
+}
+/// A compute application's configuration: the payload of its metadata record,
+/// and the answer to an app query.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ComputeApp {
+    /// Human-readable name.
+    #[prost(string, tag = "1")]
+    pub name: ::prost::alloc::string::String,
+    /// The owner's key (32 bytes).
+    #[prost(bytes = "vec", tag = "2")]
+    pub owner: ::prost::alloc::vec::Vec<u8>,
+    /// Keys (32 bytes each) allowed to deploy code besides the owner.
+    #[prost(bytes = "vec", repeated, tag = "3")]
+    pub code_deployers: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    /// Highest fuel any single execution may request.
+    #[prost(uint64, tag = "4")]
+    pub max_fuel: u64,
+}
+/// What the engine knows about deployed code.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CodeInfo {
+    /// The code id (32 bytes) = BLAKE3 of the module bytes.
+    #[prost(bytes = "vec", tag = "1")]
+    pub code_id: ::prost::alloc::vec::Vec<u8>,
+    /// Size of the module in bytes.
+    #[prost(uint64, tag = "2")]
+    pub size: u64,
+    /// The key (32 bytes) that deployed it.
+    #[prost(bytes = "vec", tag = "3")]
+    pub deployer: ::prost::alloc::vec::Vec<u8>,
+    /// The frame it was deployed in.
+    #[prost(uint64, tag = "4")]
+    pub deployed_frame: u64,
+    /// The exported functions an execution may call (those of type \[\] -> \[\]),
+    /// in name order.
+    #[prost(string, repeated, tag = "5")]
+    pub exports: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+/// A staged execution, as its record holds it.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct StagedExecution {
+    /// The executor's key (32 bytes): the only signer who may finalize.
+    #[prost(bytes = "vec", tag = "1")]
+    pub executor: ::prost::alloc::vec::Vec<u8>,
+    /// The code id (32 bytes) executed.
+    #[prost(bytes = "vec", tag = "2")]
+    pub code_id: ::prost::alloc::vec::Vec<u8>,
+    /// The function called.
+    #[prost(string, tag = "3")]
+    pub function: ::prost::alloc::string::String,
+    /// The frame it was staged in.
+    #[prost(uint64, tag = "4")]
+    pub staged_frame: u64,
+    /// The last frame at which it may be finalized.
+    #[prost(uint64, tag = "5")]
+    pub expiry_frame: u64,
+    /// The execution's declared read addresses (64 bytes each), in order.
+    #[prost(bytes = "vec", repeated, tag = "6")]
+    pub read_keys: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    /// The execution's declared write addresses (64 bytes each), in order.
+    #[prost(bytes = "vec", repeated, tag = "7")]
+    pub write_keys: ::prost::alloc::vec::Vec<::prost::alloc::vec::Vec<u8>>,
+    /// Digests of the values read from state, in key order.
+    #[prost(message, repeated, tag = "8")]
+    pub reads: ::prost::alloc::vec::Vec<staged_execution::Read>,
+    /// The writes to apply, in key order.
+    #[prost(message, repeated, tag = "9")]
+    pub writes: ::prost::alloc::vec::Vec<staged_execution::Write>,
+    /// The execution's output.
+    #[prost(bytes = "vec", tag = "10")]
+    pub output: ::prost::alloc::vec::Vec<u8>,
+    /// Fuel the execution burnt.
+    #[prost(uint64, tag = "11")]
+    pub fuel_used: u64,
+}
+/// Nested message and enum types in `StagedExecution`.
+pub mod staged_execution {
+    /// A value the execution read from state.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Read {
+        /// Key (32 bytes) in the app's domain.
+        #[prost(bytes = "vec", tag = "1")]
+        pub key: ::prost::alloc::vec::Vec<u8>,
+        /// BLAKE3 of 0x00 for an absent value, of 0x01 || value for a present one.
+        #[prost(bytes = "vec", tag = "2")]
+        pub digest: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// A write the execution made.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Write {
+        /// Key (32 bytes) in the app's domain.
+        #[prost(bytes = "vec", tag = "1")]
+        pub key: ::prost::alloc::vec::Vec<u8>,
+        /// The value written (empty when deleted).
+        #[prost(bytes = "vec", tag = "2")]
+        pub value: ::prost::alloc::vec::Vec<u8>,
+        /// Whether the key is deleted rather than written.
+        #[prost(bool, tag = "3")]
+        pub deleted: bool,
+    }
+}
+/// A question about a compute application, sent to its domain (type tag 0x0620).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ComputeQuery {
+    /// What is asked.
+    #[prost(oneof = "compute_query::Query", tags = "1, 2, 3, 4")]
+    pub query: ::core::option::Option<compute_query::Query>,
+}
+/// Nested message and enum types in `ComputeQuery`.
+pub mod compute_query {
+    /// The application's configuration.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct App {}
+    /// Deployed code's metadata.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Code {
+        /// The code id (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub code_id: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// A staged execution.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Staged {
+        /// The execution id (32 bytes).
+        #[prost(bytes = "vec", tag = "1")]
+        pub execution_id: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// A key of the application's state.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct State {
+        /// The key (32 bytes) in the application's domain.
+        #[prost(bytes = "vec", tag = "1")]
+        pub key: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// What is asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    pub enum Query {
+        /// The application's configuration.
+        #[prost(message, tag = "1")]
+        App(App),
+        /// Deployed code's metadata.
+        #[prost(message, tag = "2")]
+        Code(Code),
+        /// A staged execution.
+        #[prost(message, tag = "3")]
+        Staged(Staged),
+        /// A key of the application's state.
+        #[prost(message, tag = "4")]
+        State(State),
+    }
+}
+/// The answer to a ComputeQuery (type tag 0x0621).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ComputeQueryResponse {
+    /// The answer, of the kind asked.
+    #[prost(oneof = "compute_query_response::Response", tags = "1, 2, 3, 4")]
+    pub response: ::core::option::Option<compute_query_response::Response>,
+}
+/// Nested message and enum types in `ComputeQueryResponse`.
+pub mod compute_query_response {
+    /// A key's value.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Value {
+        /// Whether a value is stored at the key.
+        #[prost(bool, tag = "1")]
+        pub found: bool,
+        /// The value (empty when none is).
+        #[prost(bytes = "vec", tag = "2")]
+        pub value: ::prost::alloc::vec::Vec<u8>,
+    }
+    /// The answer, of the kind asked.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Response {
+        /// The application's configuration.
+        #[prost(message, tag = "1")]
+        App(super::ComputeApp),
+        /// Deployed code's metadata.
+        #[prost(message, tag = "2")]
+        Code(super::CodeInfo),
+        /// A staged execution.
+        #[prost(message, tag = "3")]
+        Staged(super::StagedExecution),
+        /// A key's value.
+        #[prost(message, tag = "4")]
+        State(Value),
+    }
 }
 /// A frame header signed by a prover; two different ones at the same height
 /// signed by the same prover are the evidence of a kick.

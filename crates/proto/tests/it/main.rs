@@ -43,6 +43,8 @@ macro_rules! for_each_message {
             CodeFinalize,
             TokenQuery,
             TokenQueryResponse,
+            ComputeQuery,
+            ComputeQueryResponse,
             GlobalQuery,
             GlobalQueryResponse,
             HypergraphQuery,
