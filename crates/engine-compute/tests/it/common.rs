@@ -1,0 +1,283 @@
+//! A tiny chain for tests: genesis, then the manager's pipeline for each signed operation
+//! (decode, validate, access, cost, fee settlement, apply on an access-checking view, rollback
+//! of a failed apply but not of its fee).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use prost::Message;
+use switchyard_compute::{
+    AppSpec, ComputeClient, ComputeEngine, ComputeError, ExecuteSpec, ExecutionResult,
+    SignedRequest, examples,
+};
+use switchyard_proto::CanonicalMessage;
+use switchyard_proto::v1::MessageRequest;
+use switchyard_router::auth::{AuthError, SigningKey, verify_request};
+use switchyard_router::domains::native_account;
+use switchyard_router::fees::{self, AccountRecord, FeeError};
+use switchyard_router::{
+    AccessSet, Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView,
+    StateError, StateRead, StateWrite,
+};
+use switchyard_token::{NativeGenesis, write_genesis};
+
+pub const NET: u32 = 7;
+pub const RICH: u128 = 1_000_000_000_000;
+
+/// A client for test signer `n` (key bytes `[n; 32]`), next nonce 1.
+pub fn client(n: u8) -> ComputeClient {
+    ComputeClient::new(SigningKey::from_bytes(&[n; 32]), NET, 1)
+}
+
+/// A state view that refuses addresses outside an access set and records what was touched.
+pub struct Checked<'a> {
+    pub inner: &'a mut MemoryView,
+    pub access: &'a AccessSet,
+    pub touched: RefCell<BTreeSet<Address>>,
+}
+
+impl<'a> Checked<'a> {
+    pub fn new(inner: &'a mut MemoryView, access: &'a AccessSet) -> Self {
+        Self {
+            inner,
+            access,
+            touched: RefCell::new(BTreeSet::new()),
+        }
+    }
+}
+
+impl StateRead for Checked<'_> {
+    fn get(&self, address: &Address) -> Result<Option<Vec<u8>>, StateError> {
+        if !self.access.may_read(address) {
+            return Err(StateError::AccessViolation {
+                address: *address,
+                op: "read",
+            });
+        }
+        self.touched.borrow_mut().insert(*address);
+        self.inner.get(address)
+    }
+}
+
+impl StateWrite for Checked<'_> {
+    fn put(&mut self, address: Address, value: Vec<u8>) -> Result<(), StateError> {
+        if !self.access.may_write(&address) {
+            return Err(StateError::AccessViolation {
+                address,
+                op: "write",
+            });
+        }
+        self.touched.borrow_mut().insert(address);
+        self.inner.put(address, value)
+    }
+    fn delete(&mut self, address: &Address) -> Result<(), StateError> {
+        if !self.access.may_write(address) {
+            return Err(StateError::AccessViolation {
+                address: *address,
+                op: "write",
+            });
+        }
+        self.touched.borrow_mut().insert(*address);
+        self.inner.delete(address)
+    }
+}
+
+/// Where the pipeline stopped.
+#[derive(Debug)]
+#[allow(dead_code)]
+pub enum Failure {
+    Auth(AuthError),
+    Validate(EngineError),
+    Access(EngineError),
+    Cost(EngineError),
+    Settle(FeeError),
+    Apply(EngineError),
+}
+
+pub struct Chain {
+    pub state: MemoryView,
+    pub engine: Arc<ComputeEngine>,
+    pub frame: u64,
+    /// The fee of the last operation that got through settlement.
+    pub last_fee: u128,
+}
+
+impl Chain {
+    /// A chain where signers `1..=signers` hold [`RICH`], at frame 1, with the default engine.
+    pub fn new(signers: u8) -> Self {
+        Self::with_engine(signers, ComputeEngine::new())
+    }
+
+    pub fn with_engine(signers: u8, engine: ComputeEngine) -> Self {
+        let mut state = MemoryView::default();
+        let genesis = NativeGenesis {
+            balances: (1..=signers)
+                .map(|n| (client(n).public_key(), RICH))
+                .collect(),
+            ..Default::default()
+        };
+        write_genesis(&mut state, &genesis).unwrap();
+        Self {
+            state,
+            engine: Arc::new(engine),
+            frame: 1,
+            last_fee: 0,
+        }
+    }
+
+    pub fn ctx(&self) -> ExecutionContext {
+        ExecutionContext::new(self.frame, NET)
+    }
+
+    /// Runs `op` through the whole pipeline; returns the apply's result bytes.
+    pub fn submit(&mut self, op: &SignedRequest) -> Result<Vec<u8>, Failure> {
+        let request = MessageRequest::from_canonical_bytes(&op.to_bytes()).unwrap();
+        let ctx = self.ctx();
+        let call = Call::from_request(&request).map_err(Failure::Auth)?;
+        assert_eq!(call.target, op.target);
+        verify_request(&request, NET).map_err(Failure::Auth)?;
+        self.engine
+            .validate(&ctx, &call, &self.state)
+            .map_err(Failure::Validate)?;
+        let access = self
+            .engine
+            .access(&ctx, &call, &self.state)
+            .map_err(Failure::Access)?;
+        let cost = self.engine.cost(&request).map_err(Failure::Cost)?;
+        let fee = fees::fee_for(&cost, ctx.fee_multiplier).map_err(Failure::Settle)?;
+
+        let mut overlay = self.state.clone();
+        let mut checked = Checked::new(&mut overlay, &access);
+        fees::settle(&mut checked, &call.signer, call.nonce, fee).map_err(Failure::Settle)?;
+        let settled = checked.inner.clone();
+        let result = self.engine.apply(&ctx, &call, &mut checked);
+        let touched = checked.touched.into_inner();
+        self.last_fee = fee;
+        match result {
+            Ok(output) => {
+                let declared: BTreeSet<Address> = access.addresses().copied().collect();
+                assert_eq!(
+                    touched, declared,
+                    "a successful apply touches exactly its access set"
+                );
+                assert!(output.result.len() <= switchyard_router::MAX_RESULT_BYTES);
+                self.state = overlay;
+                Ok(output.result)
+            }
+            Err(error) => {
+                assert!(
+                    !matches!(
+                        error,
+                        EngineError::State(StateError::AccessViolation { .. })
+                    ),
+                    "apply left its access set: {error}"
+                );
+                self.state = settled;
+                Err(Failure::Apply(error))
+            }
+        }
+    }
+
+    /// Moves to the next frame.
+    pub fn next_frame(&mut self) {
+        self.frame += 1;
+    }
+
+    pub fn native(&self, account: Key) -> AccountRecord {
+        AccountRecord::load(&self.state, &native_account(account)).unwrap()
+    }
+
+    pub fn value(&self, app: Domain, key: Key) -> Option<Vec<u8>> {
+        switchyard_compute::app_value(&self.state, &app, &key).unwrap()
+    }
+
+    /// Deploys an app with `client` (the engine's default ceiling).
+    pub fn deploy_app(&mut self, client: &mut ComputeClient) -> Domain {
+        let (app, op) = client.deploy(AppSpec::new("app"));
+        assert_eq!(self.submit(&op).unwrap(), app.0.to_vec());
+        app
+    }
+
+    /// Deploys `wasm` into `app` with `client`; returns the code id.
+    pub fn deploy_code(&mut self, client: &mut ComputeClient, app: Domain, wasm: Vec<u8>) -> Key {
+        let (id, op) = client.deploy_code(app, wasm);
+        assert_eq!(self.submit(&op).unwrap(), id.to_vec());
+        id
+    }
+
+    /// An app holding the counter and the key-value modules, deployed by signer 1.
+    pub fn with_examples() -> (Self, ComputeClient, Domain, Key, Key) {
+        let mut chain = Chain::new(4);
+        let mut alice = client(1);
+        let app = chain.deploy_app(&mut alice);
+        let counter = chain.deploy_code(&mut alice, app, examples::counter_module());
+        let kv = chain.deploy_code(&mut alice, app, examples::kv_module());
+        (chain, alice, app, counter, kv)
+    }
+
+    /// Runs `spec` in `app` with `client`; returns its decoded result.
+    pub fn execute(
+        &mut self,
+        client: &mut ComputeClient,
+        app: Domain,
+        spec: ExecuteSpec,
+    ) -> Result<ExecutionResult, Failure> {
+        let op = client.execute(app, spec);
+        self.submit(&op)
+            .map(|bytes| ExecutionResult::decode(bytes.as_slice()).unwrap())
+    }
+
+    /// `before` with only `signer`'s fee and nonce settled: what a failed apply leaves.
+    pub fn assert_only_fee_charged(&self, before: &MemoryView, signer: Key) {
+        let mut expected = before.clone();
+        fees::settle(
+            &mut expected,
+            &signer,
+            self.native(signer).nonce,
+            self.last_fee,
+        )
+        .unwrap();
+        assert_eq!(
+            self.state, expected,
+            "a failed apply leaves only its fee and nonce"
+        );
+    }
+}
+
+/// The compute error of a failure at `stage`.
+#[track_caller]
+fn compute_error(error: &EngineError) -> ComputeError {
+    error
+        .downcast_ref::<ComputeError>()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a compute error: {error}"))
+}
+
+/// The compute error of a rejection at `validate`.
+#[track_caller]
+pub fn at_validate<T: std::fmt::Debug>(result: Result<T, Failure>) -> ComputeError {
+    match result {
+        Err(Failure::Validate(error)) => compute_error(&error),
+        other => panic!("expected a validate rejection, got {other:?}"),
+    }
+}
+
+/// The compute error of a failure at `apply`.
+#[track_caller]
+pub fn at_apply<T: std::fmt::Debug>(result: Result<T, Failure>) -> ComputeError {
+    match result {
+        Err(Failure::Apply(error)) => compute_error(&error),
+        other => panic!("expected an apply failure, got {other:?}"),
+    }
+}
+
+/// A module from WAT.
+pub fn wasm(source: &str) -> Vec<u8> {
+    wat::parse_str(source).unwrap()
+}
+
+/// A counter value as stored.
+pub fn count(n: u64) -> Vec<u8> {
+    n.to_le_bytes().to_vec()
+}
