@@ -272,6 +272,9 @@ pub fn at_apply<T: std::fmt::Debug>(result: Result<T, Failure>) -> ComputeError 
     }
 }
 
+/// A check of an expected error, for tables of cases.
+pub type Check = Box<dyn Fn(&ComputeError) -> bool>;
+
 /// A module from WAT.
 pub fn wasm(source: &str) -> Vec<u8> {
     wat::parse_str(source).unwrap()

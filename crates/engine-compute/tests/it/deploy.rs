@@ -216,7 +216,7 @@ fn refusal(wasm: Vec<u8>) -> ComputeError {
 
 #[test]
 fn invalid_modules_are_refused_with_the_validators_reason() {
-    let table: Vec<(&str, Box<dyn Fn(&ComputeError) -> bool>)> = vec![
+    let table: Vec<(&str, Check)> = vec![
         (
             "garbage",
             Box::new(|e| matches!(e, ComputeError::InvalidModule { .. })),

@@ -41,11 +41,8 @@ fn the_counter_counts_and_reports_its_fuel() {
 
 #[test]
 fn the_key_value_store_puts_gets_and_deletes() {
-    let (mut chain, mut bob, app, _, kv) = {
-        let (chain, _, app, counter, kv) = Chain::with_examples();
-        let _ = counter;
-        (chain, client(2), app, (), kv)
-    };
+    let (mut chain, _, app, _, kv) = Chain::with_examples();
+    let mut bob = client(2);
     let key = [7; 32];
     let put = ExecuteSpec::new(kv, "put")
         .input(examples::kv_put_input(&key, b"hello"))
@@ -248,7 +245,7 @@ fn bad_requests_are_rejected_at_validate_with_no_fee() {
     let base = ExecuteSpec::new(counter, "increment").into_execute(app, false);
     let foreign = Address::new(Domain([1; 32]), [2; 32]);
     let metadata = Address::new(app, [0xff; 32]);
-    let cases: Vec<(CodeExecute, Box<dyn Fn(&ComputeError) -> bool>)> = vec![
+    let cases: Vec<(CodeExecute, Check)> = vec![
         (
             CodeExecute {
                 code_id: vec![1; 31],
