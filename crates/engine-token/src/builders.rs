@@ -15,7 +15,7 @@ use switchyard_proto::v1::{
 };
 use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::TOKEN;
-use switchyard_router::{Domain, Key, SignedRequest, Signer};
+use switchyard_router::{BundleProposal, BundleSignature, Domain, Key, SignedRequest, Signer};
 
 use crate::record::{escrow_id, token_domain};
 
@@ -246,6 +246,13 @@ impl TokenClient {
     /// The signer underneath, shared by every engine's client.
     pub fn signer(&mut self) -> &mut Signer {
         &mut self.signer
+    }
+
+    /// Signs this client's requests of a bundle `proposal`, each bound to the whole bundle
+    /// (see [`Signer::sign_proposal`]). The parts of a bundle come from the typed builders
+    /// below: `UnsignedRequest::from(client.transfer(..))` drops the signature made alone.
+    pub fn sign_proposal(&self, proposal: &BundleProposal) -> Vec<BundleSignature> {
+        self.signer.sign_proposal(proposal)
     }
 
     /// The signer underneath, to sign for another engine with the same key and nonces.

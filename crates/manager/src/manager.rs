@@ -16,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 use crate::frame::executor::FrameExecutor;
 use crate::frame::message::apply_message;
 use crate::frame::prepare::{
-    PrepareEnv, Prepared, decode_requests, family_domain, parse_target, route_message, validate,
+    PrepareEnv, Prepared, decode_requests, family_domain, parse_target, route_message,
+    signature_checks, validate,
 };
 use crate::frame::run::RunMode;
 use crate::locks::{LockLease, LockTable};
@@ -91,9 +92,9 @@ impl Manager {
             if self.inner.executor.cancel.is_cancelled() {
                 return Err(ManagerError::Cancelled);
             }
-            let requests = decode_requests(message, &self.inner.executor.limits)?;
+            let decoded = decode_requests(message, &self.inner.executor.limits)?;
             let mut total = BigUint::default();
-            for request in &requests {
+            for request in &decoded.requests {
                 let family = family_domain(request)?;
                 let engine = self
                     .inner
@@ -415,11 +416,8 @@ impl Manager {
         prepared: &Prepared<'_>,
         state: &dyn StateRead,
     ) -> Result<()> {
-        for routed in &prepared.requests {
-            switchyard_router::auth::verify_request(
-                &routed.request,
-                self.inner.executor.network_id,
-            )?;
+        for check in signature_checks(prepared, self.inner.executor.network_id)? {
+            check.verify()?;
         }
         validate(ctx, prepared, state)
     }

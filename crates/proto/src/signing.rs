@@ -120,6 +120,14 @@ macro_rules! signed_operations {
                 self.signed().and_then(|op| op.auth())
             }
 
+            /// The auth block of the operation held, to edit (builders sign through it).
+            pub fn auth_mut(&mut self) -> Option<&mut v1::Auth> {
+                use v1::message_request::Request;
+                match self.request.as_mut()? {
+                    $(Request::$variant(op) => op.auth.as_mut(),)*
+                }
+            }
+
             /// The operation name (e.g. `"Transaction"`), `"empty"` when the oneof is empty.
             pub fn operation(&self) -> &'static str {
                 self.signed().map_or("empty", |op| op.operation())

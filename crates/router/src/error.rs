@@ -225,11 +225,36 @@ pub enum AuthError {
         /// What was wrong.
         reason: String,
     },
-    /// The signature does not verify against the signer's key and the signed bytes.
-    #[error("{operation}: signature does not verify for signer {signer}")]
+    /// The signature of a request sent alone does not verify against the signer's key and
+    /// the bytes of a request signed alone (a request signed for a bundle is valid only inside
+    /// that bundle).
+    #[error("{operation}: signature does not verify for signer {signer} as a request signed alone")]
     InvalidSignature {
         /// Operation name.
         operation: &'static str,
+        /// Hex of the signer's public key.
+        signer: String,
+    },
+    /// A request of a bundle carries a signature made for the request alone: a request may be
+    /// in a bundle only when its signer signed the whole bundle.
+    #[error("request {index} ({operation}) of the bundle was signed alone, not for this bundle")]
+    SignedAlone {
+        /// Operation name.
+        operation: &'static str,
+        /// Position of the request in the bundle.
+        index: usize,
+    },
+    /// A request of a bundle carries no valid signature over this bundle: requests were added,
+    /// removed, reordered or replaced, another field of the bundle (its timestamp) changed, or
+    /// the signature is not the signer's.
+    #[error(
+        "request {index} ({operation}) of the bundle is not signed by {signer} for this bundle: its requests, their order or its timestamp differ from what was signed"
+    )]
+    NotSignedForBundle {
+        /// Operation name.
+        operation: &'static str,
+        /// Position of the request in the bundle.
+        index: usize,
         /// Hex of the signer's public key.
         signer: String,
     },
@@ -276,4 +301,35 @@ pub enum FeeError {
     /// Reading or writing the account failed.
     #[error(transparent)]
     State(#[from] StateError),
+}
+
+/// Why a bundle could not be assembled from its proposal and signatures.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// A proposal needs at least one request.
+    #[error("a bundle needs at least one request")]
+    Empty,
+    /// A request has no signature among those handed in.
+    #[error("request {index} has no signature")]
+    Unsigned {
+        /// Position of the request.
+        index: usize,
+    },
+    /// A signature names a request the proposal does not have.
+    #[error("a signature for request {index}, but the proposal has {len} requests")]
+    NoSuchRequest {
+        /// The position named.
+        index: usize,
+        /// Requests in the proposal.
+        len: usize,
+    },
+    /// A signature does not verify for its request (another key, or another proposal).
+    #[error("the signature for request {index} is not valid for this proposal: {reason}")]
+    BadSignature {
+        /// Position of the request.
+        index: usize,
+        /// Why.
+        reason: AuthError,
+    },
 }

@@ -11,7 +11,9 @@
 //! - [`RouteTable`]: resolves the engine for a target domain, by base domain or through the
 //!   instance's [`MetadataRecord`] in state. One resolver serves every entry point.
 //! - [`Signer`] and [`SignedRequest`]: how a submitter signs operations; every engine's
-//!   typed client wraps a `Signer`.
+//!   typed client wraps a `Signer`. Multi-party bundles: one party makes a
+//!   [`BundleProposal`] of [`UnsignedRequest`]s, each signer signs it, anyone assembles the
+//!   [`SignedBundle`] (see [`auth`] for the signed bytes).
 //! - [`auth`] and [`fees`]: signature checks (the manager's job, never an engine's) and the native-token fee and nonce settlement that
 //!   every signed operation goes through, whichever engine it targets, and the crediting of a
 //!   frame's fees to its recipient.
@@ -61,11 +63,13 @@ pub use address::{Address, AddressHashBuilder, AddressHasher, Domain, Key};
 pub use call::Call;
 pub use context::ExecutionContext;
 pub use engine::{Engine, MAX_RESULT_BYTES, Output, Severity};
-pub use error::{AddressError, EngineError, RouteError, StateError};
+pub use error::{AddressError, BundleError, EngineError, RouteError, StateError};
 pub use metadata::MetadataRecord;
 pub use noop::NoopEngine;
 pub use route::{RouteTable, RouteTableBuilder};
-pub use signer::{SignedRequest, Signer};
+pub use signer::{
+    BundleProposal, BundleSignature, SignedBundle, SignedRequest, Signer, UnsignedRequest,
+};
 pub use sorted_map::{IntoIter as SortedMapIntoIter, Iter as SortedMapIter, SortedMap};
 pub use view::{MemoryView, StateRead, StateWrite};
 

@@ -4,11 +4,9 @@
 
 use rayon::prelude::*;
 use switchyard_manager::Frame;
-use switchyard_proto::CanonicalMessage;
-use switchyard_proto::v1::MessageBundle;
 use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::NATIVE_TOKEN;
-use switchyard_router::{Domain, Key};
+use switchyard_router::{BundleProposal, Domain, Key, UnsignedRequest};
 use switchyard_state::ChangeSet;
 use switchyard_token::{NativeGenesis, SignedRequest, TokenClient, TokenSpec};
 
@@ -272,13 +270,13 @@ pub fn mixed(params: MixedParams) -> Workload {
                     let (domain, deploy) = client.deploy(spec);
                     let mint = client.mint(domain, to, 1 + u128::from(rng.below(100)));
                     deployed.push((domain, a));
-                    bundle(vec![deploy, mint])
+                    bundle(client, vec![deploy, mint])
                 }
                 7 => {
                     // A bundle whose second transfer overdraws: it fails as a whole.
                     let first = client.transfer(NATIVE_TOKEN, to, 10);
                     let second = client.transfer(NATIVE_TOKEN, to, INITIAL_BALANCE * 4);
-                    bundle(vec![first, second])
+                    bundle(client, vec![first, second])
                 }
                 10 => (NATIVE_TOKEN.0.to_vec(), garbage(&mut rng)),
                 11 => {
@@ -327,16 +325,17 @@ fn parts(request: SignedRequest) -> (Vec<u8>, Vec<u8>) {
     (target.0.to_vec(), bytes)
 }
 
-fn bundle(requests: Vec<SignedRequest>) -> (Vec<u8>, Vec<u8>) {
-    let target = requests
-        .first()
-        .map(|r| r.target.0.to_vec())
-        .unwrap_or_default();
-    let bundle = MessageBundle {
-        requests: requests.into_iter().map(|r| r.request).collect(),
-        timestamp: 0,
-    };
-    (target, bundle.to_canonical_bytes())
+/// A bundle of `requests`, all by `client`, each signed for the whole bundle.
+fn bundle(client: &TokenClient, requests: Vec<SignedRequest>) -> (Vec<u8>, Vec<u8>) {
+    let parts: Vec<UnsignedRequest> = requests.into_iter().map(UnsignedRequest::from).collect();
+    let signed = BundleProposal::new(client.network_id(), parts, 0)
+        .and_then(|proposal| {
+            let signatures = client.sign_proposal(&proposal);
+            proposal.assemble(signatures)
+        })
+        .map(|bundle| (bundle.target.0.to_vec(), bundle.to_bytes()));
+    // The requests are never empty and all the client's: assembling cannot fail.
+    signed.unwrap_or_default()
 }
 
 fn garbage(rng: &mut SplitMix64) -> Vec<u8> {

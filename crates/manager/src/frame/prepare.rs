@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_proto::{Limits, decode_any_with};
-use switchyard_router::auth::SignatureCheck;
+use switchyard_router::auth::{Binding, SignatureCheck};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::fee_for;
 use switchyard_router::{
@@ -75,6 +75,16 @@ pub(crate) struct Prepared<'r> {
     pub(crate) requests: Vec<Routed<'r>>,
     pub(crate) access: AccessSet,
     pub(crate) cost: u64,
+    /// The bundle's digest, which every request's signature commits to; `None` for a
+    /// request sent alone.
+    pub(crate) bundle: Option<[u8; 32]>,
+}
+
+/// A message's requests as decoded: one sent alone, or a bundle's with its digest.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) requests: Vec<MessageRequest>,
+    pub(crate) bundle: Option<[u8; 32]>,
 }
 
 impl Routed<'_> {
@@ -115,14 +125,18 @@ impl Refused {
 }
 
 /// Decodes a message strictly into its requests: a request or a bare operation gives one, a
-/// bundle gives its requests (at least one). Anything else is an error.
-pub(crate) fn decode_requests(bytes: &[u8], limits: &Limits) -> Result<Vec<MessageRequest>> {
+/// bundle gives its requests (at least one) and its digest. Anything else is an error.
+pub(crate) fn decode_requests(bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     match decode_any_with(bytes, limits)? {
         switchyard_proto::AnyMessage::MessageBundle(bundle) => {
             if bundle.requests.is_empty() {
                 return Err(ManagerError::NotAnOperation("empty bundle".into()));
             }
-            Ok(bundle.requests)
+            let digest = switchyard_router::auth::bundle_digest(&bundle);
+            Ok(Decoded {
+                requests: bundle.requests,
+                bundle: Some(digest),
+            })
         }
         other => {
             let tag = other.tag();
@@ -132,7 +146,10 @@ pub(crate) fn decode_requests(bytes: &[u8], limits: &Limits) -> Result<Vec<Messa
             if request.request.is_none() {
                 return Err(ManagerError::NotAnOperation("empty request".into()));
             }
-            Ok(vec![request])
+            Ok(Decoded {
+                requests: vec![request],
+                bundle: None,
+            })
         }
     }
 }
@@ -185,9 +202,10 @@ pub(crate) struct PrepareEnv<'a, 'r> {
 pub(crate) fn route_message<'r>(
     env: PrepareEnv<'_, 'r>,
     message_target: &Domain,
-    requests: Vec<MessageRequest>,
+    decoded: Decoded,
     committed: &dyn StateRead,
 ) -> Result<Prepared<'r>> {
+    let Decoded { requests, bundle } = decoded;
     let mut routed: Vec<Routed<'r>> = Vec::with_capacity(requests.len());
     let mut access = AccessSet::new();
     let mut scratch: Option<Overlay<'_>> = None;
@@ -255,6 +273,7 @@ pub(crate) fn route_message<'r>(
         requests: routed,
         access,
         cost: total_cost,
+        bundle,
     })
 }
 
@@ -265,7 +284,8 @@ fn replay(ctx: &ExecutionContext, routed: &Routed<'_>, overlay: &mut Overlay<'_>
     let _ = routed.engine.apply(ctx, &routed.call(), overlay);
 }
 
-/// The signature checks of a prepared message's requests.
+/// The signature checks of a prepared message's requests, each bound the way the message
+/// says: alone, or to its bundle.
 pub(crate) fn signature_checks(
     prepared: &Prepared<'_>,
     network_id: u32,
@@ -273,7 +293,14 @@ pub(crate) fn signature_checks(
     prepared
         .requests
         .iter()
-        .map(|r| SignatureCheck::of_request(&r.request, network_id).map_err(ManagerError::from))
+        .enumerate()
+        .map(|(index, r)| {
+            let binding = match prepared.bundle {
+                None => Binding::Alone,
+                Some(digest) => Binding::InBundle { digest, index },
+            };
+            SignatureCheck::bound(&r.request, network_id, binding).map_err(ManagerError::from)
+        })
         .collect()
 }
 

@@ -86,13 +86,33 @@ pub(crate) fn bytes(request: &MessageRequest) -> Vec<u8> {
     request.to_canonical_bytes()
 }
 
-/// The canonical bytes of a bundle of `requests`.
+/// The canonical bytes of a bundle of `requests`, each re-signed for the bundle by its
+/// signer (one of the test keys `key(n)`), as the bundle builders do.
 pub(crate) fn bundle(requests: Vec<MessageRequest>) -> Vec<u8> {
-    MessageBundle {
+    sign_for_bundle(MessageBundle {
         requests,
         timestamp: 0,
-    }
+    })
     .to_canonical_bytes()
+}
+
+/// `bundle` with every request's signature replaced by one over the bundle (requests whose
+/// signer is not a test key keep theirs).
+pub(crate) fn sign_for_bundle(mut bundle: MessageBundle) -> MessageBundle {
+    let digest = switchyard_router::auth::bundle_digest(&bundle);
+    for (index, request) in bundle.requests.iter_mut().enumerate() {
+        let Some(auth) = request.auth_mut() else {
+            continue;
+        };
+        if let Some(signer) = (0..=u8::MAX).map(key).find(|k| {
+            k.verifying_key().to_bytes().as_slice() == auth.public_key.as_slice()
+        }) {
+            auth.signature = switchyard_router::auth::sign_in_bundle(&signer, NET, &digest, index)
+                .to_bytes()
+                .to_vec();
+        }
+    }
+    bundle
 }
 
 /// A compute operation that declares exactly these reads and writes.

@@ -10,6 +10,7 @@
     unreachable_pub
 )]
 
+mod bundles;
 mod common;
 mod contract;
 mod cost;

@@ -9,11 +9,10 @@ use std::sync::Arc;
 
 use switchyard_manager::{Frame, Manager, ManagerError};
 use switchyard_node::workload::{INITIAL_BALANCE, NETWORK_ID, Workload};
-use switchyard_proto::CanonicalMessage;
-use switchyard_proto::v1::{MessageBundle, MessageStatus};
+use switchyard_proto::v1::MessageStatus;
 use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::NATIVE_TOKEN;
-use switchyard_router::fees;
+use switchyard_router::{BundleProposal, UnsignedRequest, fees};
 use switchyard_state::{MemoryStore, Overlay, StateRoot, Store};
 use switchyard_token::{NativeGenesis, SignedRequest, TokenClient, TokenSpec};
 
@@ -30,13 +29,13 @@ fn parts(request: SignedRequest) -> (Vec<u8>, Vec<u8>) {
     (target.0.to_vec(), bytes)
 }
 
-fn bundle(requests: Vec<SignedRequest>) -> (Vec<u8>, Vec<u8>) {
-    let target = requests[0].target.0.to_vec();
-    let bundle = MessageBundle {
-        requests: requests.into_iter().map(|r| r.request).collect(),
-        timestamp: 0,
-    };
-    (target, bundle.to_canonical_bytes())
+/// A bundle of `requests`, all by `client`, each signed for the whole bundle.
+fn bundle(client: &TokenClient, requests: Vec<SignedRequest>) -> (Vec<u8>, Vec<u8>) {
+    let parts = requests.into_iter().map(UnsignedRequest::from).collect();
+    let proposal = BundleProposal::new(NETWORK_ID, parts, 0).unwrap();
+    let signatures = client.sign_proposal(&proposal);
+    let (target, bytes) = proposal.assemble(signatures).unwrap().into_parts();
+    (target.0.to_vec(), bytes)
 }
 
 /// Two managers (frame executor, one-by-one oracle) with `clients` funded at genesis.
@@ -155,10 +154,11 @@ fn conflicting_transfers_bundles_and_refusals_match_one_by_one_application() {
         // Conflicting transfers around a bundle whose second transfer overdraws.
         let (target, bytes) = parts(bob.transfer(NATIVE_TOKEN, alice.public_key(), 7));
         frame = frame.message(target, bytes);
-        let (target, bytes) = bundle(vec![
+        let requests = vec![
             alice.transfer(NATIVE_TOKEN, carol.public_key(), 10),
             alice.transfer(NATIVE_TOKEN, carol.public_key(), INITIAL_BALANCE * 2),
-        ]);
+        ];
+        let (target, bytes) = bundle(&alice, requests);
         frame = frame.message(target, bytes);
         let (target, bytes) = parts(alice.transfer(NATIVE_TOKEN, bob.public_key(), 3));
         frame = frame.message(target, bytes);
@@ -187,7 +187,7 @@ fn deploy_and_mint_bundle_first_for_its_signer_matches_one_by_one_application() 
             .mint_authority(alice.public_key()),
     );
     let mint = alice.mint(token, bob.public_key(), 40);
-    let (target, bytes) = bundle(vec![deploy, mint]);
+    let (target, bytes) = bundle(&alice, vec![deploy, mint]);
     let frame = Frame::new(1)
         .fee_recipient(RECIPIENT)
         .message(target, bytes);
@@ -210,7 +210,7 @@ fn deploy_and_mint_bundle_after_an_earlier_message_of_its_signer_applies() {
             .mint_authority(alice.public_key()),
     );
     let mint = alice.mint(token, bob.public_key(), 40);
-    let (target, bytes) = bundle(vec![deploy, mint]);
+    let (target, bytes) = bundle(&alice, vec![deploy, mint]);
     let frame = Frame::new(1)
         .fee_recipient(RECIPIENT)
         .message(first.0, first.1)
