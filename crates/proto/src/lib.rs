@@ -35,6 +35,9 @@
 //!
 //! # Feature flags
 //! - `proptest`: derives `proptest::arbitrary::Arbitrary` for every wire type.
+//! - `grpc`: the tonic clients and servers of the node's services (`proto/switchyard/v1/node.proto`):
+//!   `v1::node_client::NodeClient`, `v1::node_server::{Node, NodeServer}`, and the same for
+//!   `Execution`; [`FILE_DESCRIPTOR_SET`] serves them through gRPC reflection.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -60,6 +63,8 @@ pub use prost;
 pub mod v1 {
     #![allow(missing_docs, unreachable_pub, clippy::all)]
     include!("gen/switchyard.v1.rs");
+    #[cfg(feature = "grpc")]
+    include!("gen/switchyard.v1.grpc.rs");
 
     /// Converts between the wire form of a 128-bit amount and `u128`.
     impl From<u128> for U128 {

@@ -1619,3 +1619,255 @@ impl MessageStatus {
         }
     }
 }
+/// The head of the last committed frame.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct NodeHead {
+    /// Height of the frame.
+    #[prost(uint64, tag = "1")]
+    pub frame_number: u64,
+    /// State root after it (32 bytes).
+    #[prost(bytes = "vec", tag = "2")]
+    pub state_root: ::prost::alloc::vec::Vec<u8>,
+}
+/// Submit: one message (a MessageRequest or a MessageBundle, canonical bytes).
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SubmitRequest {
+    /// The domain (32 bytes) the message targets (the auth block signs it too).
+    #[prost(bytes = "vec", tag = "1")]
+    pub target: ::prost::alloc::vec::Vec<u8>,
+    /// Canonical bytes: 4-byte type tag, then the protobuf encoding.
+    #[prost(bytes = "vec", tag = "2")]
+    pub message: ::prost::alloc::vec::Vec<u8>,
+}
+/// The answer to Submit: the message was admitted to the mempool.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SubmitResponse {
+    /// BLAKE3 of the message bytes (32 bytes), as the receipt's outcome carries it.
+    #[prost(bytes = "vec", tag = "1")]
+    pub message_hash: ::prost::alloc::vec::Vec<u8>,
+}
+/// Status of a message by its hash.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StatusRequest {
+    /// BLAKE3 of the message bytes (32 bytes).
+    #[prost(bytes = "vec", tag = "1")]
+    pub message_hash: ::prost::alloc::vec::Vec<u8>,
+}
+/// Where a message is.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct StatusResponse {
+    /// Where the message is.
+    #[prost(enumeration = "status_response::State", tag = "1")]
+    pub state: i32,
+    /// The frame that holds it (committed only).
+    #[prost(uint64, tag = "2")]
+    pub frame_number: u64,
+    /// Its position in that frame (committed only).
+    #[prost(uint32, tag = "3")]
+    pub index: u32,
+    /// Its outcome, as the frame's receipt records it (committed only).
+    #[prost(message, optional, tag = "4")]
+    pub outcome: ::core::option::Option<MessageOutcome>,
+}
+/// Nested message and enum types in `StatusResponse`.
+pub mod status_response {
+    /// Where the message is.
+    #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+    #[repr(i32)]
+    pub enum State {
+        /// Never returned.
+        Unspecified = 0,
+        /// Waiting in the mempool or in the frame being executed.
+        Pending = 1,
+        /// In a committed frame: see frame_number, index and outcome.
+        Committed = 2,
+    }
+    impl State {
+        /// String value of the enum field names used in the ProtoBuf definition.
+        ///
+        /// The values are not transformed in any way and thus are considered stable
+        /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+        pub fn as_str_name(&self) -> &'static str {
+            match self {
+                Self::Unspecified => "STATE_UNSPECIFIED",
+                Self::Pending => "STATE_PENDING",
+                Self::Committed => "STATE_COMMITTED",
+            }
+        }
+        /// Creates an enum from field names used in the ProtoBuf definition.
+        pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+            match value {
+                "STATE_UNSPECIFIED" => Some(Self::Unspecified),
+                "STATE_PENDING" => Some(Self::Pending),
+                "STATE_COMMITTED" => Some(Self::Committed),
+                _ => None,
+            }
+        }
+    }
+}
+/// A committed frame's receipt by number.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ReceiptRequest {
+    /// The frame number.
+    #[prost(uint64, tag = "1")]
+    pub frame_number: u64,
+}
+/// A frame's receipt.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ReceiptResponse {
+    /// The receipt, decoded.
+    #[prost(message, optional, tag = "1")]
+    pub receipt: ::core::option::Option<FrameReceipt>,
+    /// The receipt's canonical bytes as stored (type tag 0x0901 first).
+    #[prost(bytes = "vec", tag = "2")]
+    pub canonical: ::prost::alloc::vec::Vec<u8>,
+}
+/// Head of the last committed frame.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct HeadRequest {}
+/// Heads as frames commit.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct WatchHeadsRequest {}
+/// A read-only query to the engine that owns `target`.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct QueryRequest {
+    /// The domain (32 bytes) or address (64 bytes) the query is about.
+    #[prost(bytes = "vec", tag = "1")]
+    pub target: ::prost::alloc::vec::Vec<u8>,
+    /// Canonical bytes of an engine's query message (e.g. a TokenQuery).
+    #[prost(bytes = "vec", tag = "2")]
+    pub query: ::prost::alloc::vec::Vec<u8>,
+}
+/// An engine's answer.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct QueryResponse {
+    /// Canonical bytes of the engine's response message.
+    #[prost(bytes = "vec", tag = "1")]
+    pub response: ::prost::alloc::vec::Vec<u8>,
+    /// The committed frame the answer was read from.
+    #[prost(message, optional, tag = "2")]
+    pub head: ::core::option::Option<NodeHead>,
+}
+/// The price of a message.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CostRequest {
+    /// Canonical bytes of the message (request or bundle).
+    #[prost(bytes = "vec", tag = "1")]
+    pub message: ::prost::alloc::vec::Vec<u8>,
+}
+/// Cost in units.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CostResponse {
+    /// Cost in units (the fee is cost x the frame's fee multiplier).
+    #[prost(message, optional, tag = "1")]
+    pub cost: ::core::option::Option<U128>,
+    /// The fee multiplier the node seals frames with.
+    #[prost(uint64, tag = "2")]
+    pub fee_multiplier: u64,
+}
+/// The protocols the registered engines speak.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CapabilitiesRequest {}
+/// Every engine's capabilities.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct CapabilitiesResponse {
+    /// One per protocol, in registration order.
+    #[prost(message, repeated, tag = "1")]
+    pub capabilities: ::prost::alloc::vec::Vec<Capability>,
+}
+/// A native-token account.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct AccountRequest {
+    /// The account key (32 bytes, an Ed25519 public key).
+    #[prost(bytes = "vec", tag = "1")]
+    pub account: ::prost::alloc::vec::Vec<u8>,
+}
+/// A native-token account as committed.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct AccountResponse {
+    /// Native-token balance.
+    #[prost(message, optional, tag = "1")]
+    pub balance: ::core::option::Option<U128>,
+    /// Operations the account has signed and had committed: sign the next with nonce + 1.
+    #[prost(uint64, tag = "2")]
+    pub nonce: u64,
+    /// The committed frame the answer was read from.
+    #[prost(message, optional, tag = "3")]
+    pub head: ::core::option::Option<NodeHead>,
+}
+/// What the node is.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct InfoRequest {}
+/// The node's identity and configuration.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct InfoResponse {
+    /// Network id signed into every operation.
+    #[prost(uint32, tag = "1")]
+    pub network_id: u32,
+    /// "producer" or "follower".
+    #[prost(string, tag = "2")]
+    pub mode: ::prost::alloc::string::String,
+    /// The node's version.
+    #[prost(string, tag = "3")]
+    pub version: ::prost::alloc::string::String,
+    /// Registered engines, in registration order.
+    #[prost(string, repeated, tag = "4")]
+    pub engines: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+    /// Head of the last committed frame.
+    #[prost(message, optional, tag = "5")]
+    pub head: ::core::option::Option<NodeHead>,
+    /// The fee multiplier produced frames use.
+    #[prost(uint64, tag = "6")]
+    pub fee_multiplier: u64,
+}
+/// One frame as the orderer decided it.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ExecuteFrameRequest {
+    /// Its height: the head's + 1 (or an executed height, answered idempotently).
+    #[prost(uint64, tag = "1")]
+    pub frame_number: u64,
+    /// Fee multiplier.
+    #[prost(uint64, tag = "2")]
+    pub fee_multiplier: u64,
+    /// Account key (32 bytes) credited with the frame's fees; empty = all zeroes.
+    #[prost(bytes = "vec", tag = "3")]
+    pub fee_recipient: ::prost::alloc::vec::Vec<u8>,
+    /// The ordered messages.
+    #[prost(message, repeated, tag = "4")]
+    pub messages: ::prost::alloc::vec::Vec<SubmitRequest>,
+}
+/// The frame's result.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ExecuteFrameResponse {
+    /// The head after it.
+    #[prost(message, optional, tag = "1")]
+    pub head: ::core::option::Option<NodeHead>,
+    /// Its receipt.
+    #[prost(message, optional, tag = "2")]
+    pub receipt: ::core::option::Option<FrameReceipt>,
+    /// True when the frame had already been executed and this is its stored receipt.
+    #[prost(bool, tag = "3")]
+    pub already_executed: bool,
+}
