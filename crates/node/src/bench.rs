@@ -18,7 +18,7 @@ use switchyard_state::{ChangeSet, MemoryStore, Overlay, RedbStore, Store};
 use switchyard_token::TokenEngine;
 
 use crate::workload::{
-    self, HypergraphParams, MixedParams, NETWORK_ID, TransferParams, Workload,
+    self, ComputeParams, HypergraphParams, MixedParams, NETWORK_ID, TransferParams, Workload,
 };
 use crate::{NodeError, Result};
 
@@ -42,6 +42,8 @@ pub enum WorkloadKind {
     Mixed,
     /// Vertex and hyperedge adds from many writers across many hypergraphs.
     Hypergraph,
+    /// Counter and key-value executions across many compute apps.
+    Compute,
 }
 
 /// What one run measured.
@@ -346,6 +348,16 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         messages: options.messages,
         frame_size: options.frame_size,
     });
+    eprintln!(
+        "generating and signing {} compute executions...",
+        options.messages
+    );
+    let apps = workload::compute(ComputeParams {
+        seed: options.seed,
+        apps: options.frame_size,
+        messages: options.messages,
+        frame_size: options.frame_size,
+    });
 
     // Every measurement runs `rounds` times, round-robin so that drift of the shared machine
     // touches them all alike; each figure is the best of its rounds.
@@ -358,6 +370,8 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let mut redb = Best::default();
     let mut graph_one = Best::default();
     let mut graph_two = Best::default();
+    let mut compute_one = Best::default();
+    let mut compute_two = Best::default();
     let (mut verify, mut direct) = (0.0_f64, 0.0_f64);
     for round in 1..=options.rounds.max(1) {
         eprintln!("round {round} of {}", options.rounds.max(1));
@@ -420,6 +434,8 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
             StoreKind::Memory,
             false,
         )?);
+        compute_one.add(run("compute, 1 thread", &apps, 1, StoreKind::Memory, false)?);
+        compute_two.add(run("compute, 2 threads", &apps, 2, StoreKind::Memory, false)?);
     }
     let serial = serial.take()?;
     let parallel = parallel.take()?;
@@ -430,7 +446,10 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let redb = redb.take()?;
     let graph_one = graph_one.take()?;
     let graph_two = graph_two.take()?;
+    let compute_one = compute_one.take()?;
+    let compute_two = compute_two.take()?;
     if serial.state_root != parallel.state_root
+        || compute_one.state_root != compute_two.state_root
         || hot_serial.state_root != hot_parallel.state_root
         || graph_one.state_root != graph_two.state_root
     {
@@ -467,6 +486,12 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
             graph_one.tps,
             1.7,
         ),
+        ratio(
+            "compute_parallel_speedup",
+            compute_two.tps,
+            compute_one.tps,
+            1.7,
+        ),
     ]
     .into_iter()
     .collect();
@@ -481,10 +506,11 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         "preverified_tps_target": PREVERIFIED_TPS_TARGET,
         "preverified_tps_met": preverified_two.tps >= PREVERIFIED_TPS_TARGET,
         "hypergraph_tps_2_threads": graph_two.tps,
+        "compute_tps_2_threads": compute_two.tps,
         "verify_rate_2_threads": verify,
         "direct_engine_tps": direct,
         "peak_rss_kb": peak_rss_kb(),
-        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb, graph_one, graph_two],
+        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb, graph_one, graph_two, compute_one, compute_two],
     }))
 }
 
@@ -531,6 +557,12 @@ pub fn single_run(options: RunOptions) -> Result<Value> {
         WorkloadKind::Hypergraph => workload::hypergraph(HypergraphParams {
             seed: options.seed,
             writers: options.accounts,
+            messages: options.messages,
+            frame_size: options.frame_size,
+        }),
+        WorkloadKind::Compute => workload::compute(ComputeParams {
+            seed: options.seed,
+            apps: options.accounts,
             messages: options.messages,
             frame_size: options.frame_size,
         }),

@@ -11,5 +11,7 @@ pub fn all() -> Vec<Arc<dyn Engine>> {
     vec![
         Arc::new(switchyard_token::TokenEngine::new()),
         Arc::new(switchyard_hypergraph::HypergraphEngine::new()),
+        Arc::new(switchyard_global::GlobalEngine::new()),
+        Arc::new(switchyard_compute::ComputeEngine::new()),
     ]
 }

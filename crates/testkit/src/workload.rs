@@ -3,6 +3,7 @@
 //! manager, the crash tests and the conformance runs.
 
 use rayon::prelude::*;
+use switchyard_global::ProverClient;
 use switchyard_manager::Frame;
 use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::NATIVE_TOKEN;
@@ -180,7 +181,9 @@ pub struct MixedParams {
 /// A mix of deploys, mints, transfers of the native and deployed tokens, pending transfers
 /// (create, accept, refund, also by the wrong party or at the wrong time), bundles (a deploy
 /// with a mint of the new token; two transfers whose second overdraws, so the bundle fails),
-/// and, when `adversarial`, malformed bytes, bad signatures and replays.
+/// prover operations (joins, and pauses, leaves and updates the registry mostly refuses),
+/// and, when `adversarial`, malformed bytes, bad signatures and replays. Register the global
+/// engine with the token engine to run it.
 pub fn mixed(params: MixedParams) -> Workload {
     let accounts = params.accounts.max(2);
     let mut clients = clients(params.seed, accounts);
@@ -291,6 +294,24 @@ pub fn mixed(params: MixedParams) -> Workload {
                     }
                     (target, bytes)
                 }
+                8 | 9 => {
+                    // A prover operation, signed with the same key and nonces: a join of one
+                    // of four filters, or a pause, leave or delegate update, which the
+                    // registry's state machine mostly refuses (a failed operation).
+                    let mut prover = ProverClient::from_signer(client.signer().clone());
+                    let filter = [rng.below(4) as u8; 32];
+                    let request = match (choice, rng.below(3)) {
+                        (8, _) => prover.join(&[filter], None),
+                        (_, 0) => prover.pause(Some(filter)),
+                        (_, 1) => prover.leave(&[filter]),
+                        _ => prover.update(switchyard_router::Address::new(
+                            switchyard_router::domains::NATIVE_TOKEN,
+                            to,
+                        )),
+                    };
+                    client.set_next_nonce(prover.next_nonce());
+                    parts(request)
+                }
                 12 if !sent.is_empty() => sent
                     .get(rng.below(sent.len() as u64) as usize)
                     .cloned()
@@ -374,7 +395,10 @@ pub fn hypergraph(params: HypergraphParams) -> Workload {
         .into_iter()
         .map(|client| HypergraphClient::from_signer(client.into_signer()))
         .collect();
-    let funded: Vec<Key> = graph_clients.iter().map(HypergraphClient::public_key).collect();
+    let funded: Vec<Key> = graph_clients
+        .iter()
+        .map(HypergraphClient::public_key)
+        .collect();
     let genesis = genesis_for(&[], &funded);
     let mut frames = vec![Frame::new(1).fee_recipient([0xFE; 32])];
     let mut domains: Vec<Domain> = Vec::with_capacity(writers);
@@ -463,7 +487,8 @@ pub fn hypergraph(params: HypergraphParams) -> Workload {
                             client.vertex_add(*graph, *key, vec![0x5A; *len])
                         }
                         Planned::Edge { key, members } => {
-                            let members = members.map(|m| switchyard_router::Address::new(*graph, m));
+                            let members =
+                                members.map(|m| switchyard_router::Address::new(*graph, m));
                             client.hyperedge_add(*graph, *key, &members)
                         }
                     };
@@ -478,6 +503,117 @@ pub fn hypergraph(params: HypergraphParams) -> Workload {
             *slot = Some(request);
         }
     }
+    for ((frame, ..), request) in plan.iter().zip(messages) {
+        while frames.len() <= *frame {
+            frames.push(Frame::new(frames.len() as u64 + 1).fee_recipient([0xFE; 32]));
+        }
+        if let (Some(request), Some(frame)) = (request, frames.get_mut(*frame)) {
+            let (target, bytes) = request.into_parts();
+            frame.messages.push((target.0.to_vec(), bytes));
+        }
+    }
+    Workload { genesis, frames }
+}
+
+/// Parameters of the `compute` workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComputeParams {
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// Apps, each with an owner that is its only executor; at least the frame size keeps the
+    /// workload conflict-free.
+    pub apps: usize,
+    /// Total executions after the deploys.
+    pub messages: usize,
+    /// Messages per frame.
+    pub frame_size: usize,
+}
+
+/// Counter and key-value executions across many apps. Frame 1 holds one bundle per app (deploy
+/// the app, then the counter and key-value modules into it); in each later frame every owner
+/// sends at most one execution to its own app: an `increment` of its counter (writes the counter
+/// key, which it also reads) or, half the time, a `put` of a 32-byte value at a fresh key. No two
+/// messages of a frame touch the same record.
+pub fn compute(params: ComputeParams) -> Workload {
+    use switchyard_compute::{AppSpec, ComputeClient, ExecuteSpec, examples};
+    let frame_size = params.frame_size.max(1);
+    let apps = params.apps.max(frame_size).max(1);
+    let token_clients = clients(params.seed, apps);
+    let funded: Vec<Key> = token_clients.iter().map(TokenClient::public_key).collect();
+    let genesis = genesis_for(&[], &funded);
+    let counter = examples::counter_module();
+    let kv = examples::kv_module();
+    // Frame 1: a bundle per app, signed by its owner for the whole bundle.
+    let mut first = Frame::new(1).fee_recipient([0xFE; 32]);
+    let mut owners: Vec<(ComputeClient, Domain, Key, Key)> = Vec::with_capacity(apps);
+    for token_client in token_clients {
+        let bundle_signer = token_client.into_signer();
+        let mut client = ComputeClient::from_signer(bundle_signer.clone());
+        let (app, deploy) = client.deploy(AppSpec::new("bench").max_fuel(1_000_000));
+        let (counter_id, counter_code) = client.deploy_code(app, counter.clone());
+        let (kv_id, kv_code) = client.deploy_code(app, kv.clone());
+        let parts: Vec<UnsignedRequest> = [deploy, counter_code, kv_code]
+            .into_iter()
+            .map(UnsignedRequest::from)
+            .collect();
+        let bundled = BundleProposal::new(NETWORK_ID, parts, 0).and_then(|proposal| {
+            let signatures = bundle_signer.sign_proposal(&proposal);
+            proposal.assemble(signatures)
+        });
+        if let Ok(bundled) = bundled {
+            let (target, bytes) = bundled.into_parts();
+            first.messages.push((target.0.to_vec(), bytes));
+        }
+        owners.push((client, app, counter_id, kv_id));
+    }
+    // Later frames: plan (owner, kind, key), then sign per owner in parallel, in plan order.
+    let mut rng = SplitMix64::new(params.seed.wrapping_add(11));
+    let mut plan: Vec<(usize, usize, Option<Key>)> = Vec::with_capacity(params.messages);
+    let mut order: Vec<usize> = (0..apps).collect();
+    let mut frame = 1;
+    while plan.len() < params.messages {
+        shuffle(&mut order, &mut rng);
+        let in_frame = frame_size.min(params.messages - plan.len());
+        for &owner in order.iter().take(in_frame) {
+            let put = (rng.below(2) == 0).then(|| rng.bytes32());
+            plan.push((frame, owner, put));
+        }
+        frame += 1;
+    }
+    let mut by_owner: Vec<Vec<usize>> = vec![Vec::new(); apps];
+    for (index, (_, owner, _)) in plan.iter().enumerate() {
+        if let Some(list) = by_owner.get_mut(*owner) {
+            list.push(index);
+        }
+    }
+    let signed: Vec<Vec<(usize, SignedRequest)>> = owners
+        .par_iter_mut()
+        .zip(by_owner.par_iter())
+        .map(|((client, app, counter_id, kv_id), indices)| {
+            indices
+                .iter()
+                .filter_map(|&i| {
+                    let (_, _, put) = plan.get(i)?;
+                    let spec = match put {
+                        // A written key may be read too: it is declared once, as a write.
+                        None => ExecuteSpec::new(*counter_id, "increment")
+                            .writes([examples::COUNTER_KEY]),
+                        Some(key) => ExecuteSpec::new(*kv_id, "put")
+                            .input(examples::kv_put_input(key, &[0xC0; 32]))
+                            .writes([*key]),
+                    };
+                    Some((i, client.execute(*app, spec)))
+                })
+                .collect()
+        })
+        .collect();
+    let mut messages: Vec<Option<SignedRequest>> = vec![None; plan.len()];
+    for (index, request) in signed.into_iter().flatten() {
+        if let Some(slot) = messages.get_mut(index) {
+            *slot = Some(request);
+        }
+    }
+    let mut frames = vec![first];
     for ((frame, ..), request) in plan.iter().zip(messages) {
         while frames.len() <= *frame {
             frames.push(Frame::new(frames.len() as u64 + 1).fee_recipient([0xFE; 32]));
@@ -517,6 +653,21 @@ mod tests {
         };
         assert_eq!(mixed(mixed_params).frames, mixed(mixed_params).frames);
         assert_eq!(mixed(mixed_params).messages(), 60);
+    }
+
+    #[test]
+    fn the_compute_workload_bundles_its_deploys_then_fills_frames() {
+        let params = ComputeParams {
+            seed: 3,
+            apps: 6,
+            messages: 20,
+            frame_size: 6,
+        };
+        let a = compute(params);
+        assert_eq!(a.frames, compute(params).frames);
+        assert_eq!(a.frames[0].messages.len(), 6, "one bundle per app");
+        assert_eq!(a.messages(), 6 + 20);
+        assert_eq!(a.frames.len(), 1 + 4);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 mod cache;
 mod common;
+mod conformance;
 mod cost;
 mod deploy;
 mod execute;

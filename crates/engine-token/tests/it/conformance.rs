@@ -31,6 +31,9 @@ fn the_token_engine_passes_the_conformance_kit() {
     ];
     let mut kit = Conformance::new(NETWORK_ID)
         .engine(Arc::new(TokenEngine::new()))
+        // The mix has prover operations: with no global engine they would be refused and
+        // their signers' later nonces with them.
+        .engine(Arc::new(switchyard_global::GlobalEngine::new()))
         .genesis(workload.genesis_changes().unwrap())
         .frames(workload.frames);
     for query in queries {

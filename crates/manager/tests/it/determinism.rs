@@ -19,11 +19,12 @@ use switchyard_testkit::workload::{
 };
 use switchyard_token::TokenEngine;
 
-/// A manager with the token engine on `threads` workers over a fresh memory store, with the
+/// A manager with the token and global engines (the mixed workload has prover operations) on `threads` workers over a fresh memory store, with the
 /// workload's genesis committed.
 fn memory_manager(threads: usize, workload: &Workload) -> Manager {
     let manager = Manager::builder()
         .engine(Arc::new(TokenEngine::new()))
+        .engine(Arc::new(switchyard_global::GlobalEngine::new()))
         .network_id(NETWORK_ID)
         .threads(threads)
         .build()
