@@ -3,7 +3,7 @@
 use switchyard_router::{Domain, EngineError, Key, StateError};
 
 use crate::record::Filter;
-use crate::status::{Operation, Rejection, Status};
+use crate::status::{Operation, Status};
 
 /// Result alias of this crate.
 pub type Result<T, E = GlobalError> = std::result::Result<T, E>;
@@ -297,4 +297,52 @@ impl Failure {
             Failure::State(error) => EngineError::State(error),
         }
     }
+}
+
+/// Why the table refuses an operation in a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The prover has no record (update, kick).
+    #[error("the prover is not registered")]
+    NotRegistered,
+    /// The prover never joined the filter.
+    #[error("the prover never joined the filter")]
+    NotJoined,
+    /// A join while a join is pending.
+    #[error("a join is already pending")]
+    AlreadyJoining,
+    /// A join while serving (active, paused or leaving).
+    #[error("the prover already serves the filter")]
+    AlreadyServing,
+    /// A confirm with no pending join or leave.
+    #[error("there is no pending join or leave to confirm")]
+    NothingToConfirm,
+    /// A reject with no pending join.
+    #[error("there is no pending join to reject")]
+    NotJoining,
+    /// A confirm or reject of a join whose window closed.
+    #[error("the join expired: its confirm window closed")]
+    JoinExpired,
+    /// A leave while not serving.
+    #[error("the prover does not serve the filter")]
+    NotServing,
+    /// A leave while leaving.
+    #[error("a leave is already pending")]
+    AlreadyLeaving,
+    /// A pause while not active.
+    #[error("the prover is not active")]
+    NotActive,
+    /// A pause while paused.
+    #[error("the prover is already paused")]
+    AlreadyPaused,
+    /// A resume while not paused.
+    #[error("the prover is not paused")]
+    NotPaused,
+    /// Any operation of a kicked prover.
+    #[error("the prover was kicked")]
+    Kicked,
+    /// A kick of a kicked prover.
+    #[error("the prover was already kicked")]
+    AlreadyKicked,
 }
