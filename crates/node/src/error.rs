@@ -42,6 +42,40 @@ pub enum NodeError {
     /// A benchmark found something wrong with its own results.
     #[error("benchmark: {0}")]
     Bench(String),
+    /// The message index of the data dir failed.
+    #[error("message index: {0}")]
+    Index(String),
+    /// The configuration is invalid (a flag, variable or file value).
+    #[error("config: {0}")]
+    Config(String),
+    /// The genesis could not be read or built.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// A key file could not be read or written.
+    #[error("key: {0}")]
+    Key(String),
+    /// The server could not start or failed while running.
+    #[error("server: {0}")]
+    Server(String),
+    /// A gRPC call to a node failed.
+    #[error("{call}: {}", rpc_reason(status))]
+    Rpc {
+        /// The call.
+        call: &'static str,
+        /// What the node answered.
+        status: Box<tonic::Status>,
+    },
+    /// The node could not be reached.
+    #[error("cannot reach the node at {address}: {reason}")]
+    Connect {
+        /// The address tried.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+    /// The node answered something this client cannot use.
+    #[error("unexpected answer: {0}")]
+    Answer(String),
     /// A command-line argument is out of range.
     #[error("invalid argument {name}: {reason}")]
     Argument {
@@ -50,6 +84,11 @@ pub enum NodeError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// A status as one line: its code and message.
+fn rpc_reason(status: &tonic::Status) -> String {
+    format!("{:?}: {}", status.code(), status.message())
 }
 
 /// Boxes the (large) errors of other crates, so that `NodeError` stays small.

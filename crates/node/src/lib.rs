@@ -1,6 +1,8 @@
-//! The `switchyard` binary's library: the commands behind `switchyard decode` and
-//! `switchyard bench` (with the human summary it prints beside its JSON), which runs the
-//! test kit's deterministic workloads.
+//! The `switchyard` binary's library: the node behind `switchyard serve` ([`server`]: the
+//! frame [`producer`], the gRPC services of [`rpc`], health, reflection and the `/metrics` of
+//! [`telemetry`]), the gRPC [`client`] behind the CLI's commands, and the commands behind
+//! `switchyard decode` and `switchyard bench` (with the human summary it prints beside its
+//! JSON), which runs the test kit's deterministic workloads.
 //!
 //! ```
 //! use switchyard_node::workload::{transfers, TransferParams};
@@ -13,12 +15,31 @@
 //! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod bench;
+pub mod client;
+pub mod commands;
+pub mod config;
 pub mod decode;
 pub mod engines;
 mod error;
+pub mod genesis;
+pub mod index;
+pub mod keys;
+pub mod producer;
+pub mod rpc;
+pub mod server;
 pub mod summary;
+pub mod telemetry;
 
 /// The seeded workloads the benchmarks run: the test kit's, shared with the tests.
 pub use switchyard_testkit::workload;
@@ -27,7 +48,7 @@ pub use error::{NodeError, Result};
 pub use summary::summary;
 
 // Used by the binary only.
-use clap as _;
+use indicatif as _;
 use libmimalloc_sys as _;
 use mimalloc as _;
 use tracing_subscriber as _;

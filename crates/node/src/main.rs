@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use switchyard_node::bench::{self, RunOptions, StoreKind, SuiteOptions, WorkloadKind};
+use switchyard_node::commands::{ClientArgs, ClientCommand};
+use switchyard_node::config::{LogFormat, ServeArgs, ServeConfig};
 use switchyard_node::{NodeError, decode};
 
 /// The frame executor allocates and frees small buffers on several threads at once (overlays,
@@ -45,14 +47,24 @@ fn keep_freed_memory() {
 
 /// switchyard: the execution layer of a sharded ledger node.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    about,
+    after_help = "Start a local devnet, then drive it:\n  switchyard serve --dev\n  switchyard token transfer --key dev:alice --to dev:bob --amount 1000\n  switchyard token balance dev:bob"
+)]
 struct Cli {
+    #[command(flatten)]
+    client: ClientArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a node: gRPC (node, execution, health, reflection) and /metrics.
+    Serve(ServeArgs),
+    #[command(flatten)]
+    Client(ClientCommand),
     /// Decode canonical message bytes (hex) strictly and pretty-print them.
     Decode {
         /// The canonical bytes as hex: 4-byte type tag, then the protobuf encoding.
@@ -67,9 +79,6 @@ struct BenchArgs {
     /// Run a named suite of comparisons ("standard") instead of one workload.
     #[arg(long)]
     suite: Option<String>,
-    /// Print the JSON report (always printed; kept for scripts that pass it).
-    #[arg(long)]
-    json: bool,
     /// Workload of a single run.
     #[arg(long, value_enum, default_value = "transfers")]
     workload: WorkloadKind,
@@ -110,11 +119,8 @@ const MAX_ACCOUNTS: usize = 2_000_000;
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("switchyard: {error}");
@@ -123,15 +129,85 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr: `RUST_LOG` if set, else `default_level`; text or JSON.
+fn init_logs(format: LogFormat, default_level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, NodeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| NodeError::Io {
+            context: "starting the async runtime",
+            source,
+        })
+}
+
 fn run(cli: Cli) -> Result<(), NodeError> {
     match cli.command {
         Command::Decode { hex } => {
+            init_logs(LogFormat::Text, "warn");
             let (_, rendered) = decode::decode_hex(&hex)?;
             println!("{rendered}");
             Ok(())
         }
-        Command::Bench(args) => bench_command(args),
+        Command::Bench(args) => {
+            init_logs(LogFormat::Text, "warn");
+            bench_command(args)
+        }
+        Command::Serve(args) => {
+            let config = ServeConfig::resolve(args)?;
+            init_logs(config.log_format, "info");
+            runtime()?.block_on(serve(config))
+        }
+        Command::Client(command) => {
+            init_logs(LogFormat::Text, "warn");
+            runtime()?.block_on(switchyard_node::commands::run(command, &cli.client))
+        }
     }
+}
+
+/// `switchyard serve`: starts the node, prints where it listens (and the dev keys on a dev
+/// network), and drains on SIGINT or SIGTERM.
+async fn serve(config: ServeConfig) -> Result<(), NodeError> {
+    let data_dir = config.data_dir.clone();
+    let node = switchyard_node::server::start(config).await?;
+    print!(
+        "{}",
+        switchyard_node::server::banner(&node.started, &data_dir)
+    );
+    let terminate = async {
+        #[cfg(unix)]
+        {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+        () = node.draining() => {}
+    }
+    node.shutdown();
+    node.wait().await?;
+    println!("stopped");
+    Ok(())
 }
 
 fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
@@ -197,7 +273,6 @@ fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
             preverified: args.preverified,
         })?,
     };
-    let _ = args.json;
     println!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))

@@ -10,9 +10,14 @@
     unreachable_pub
 )]
 
+mod bad_input;
 mod cli;
 mod crash;
+mod follower;
+mod node_common;
+mod observability;
 mod reference;
+mod serve;
 mod workloads;
 
 use std::sync::Arc;

@@ -1,0 +1,203 @@
+//! The mempool: a bounded FIFO of admitted messages (by count and by bytes) and the set of
+//! hashes pending (queued or in the frame being executed), for duplicate refusal and status.
+
+use std::collections::{HashSet, VecDeque};
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::rpc::RpcError;
+
+/// One admitted message.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// BLAKE3 of `message`.
+    pub hash: [u8; 32],
+    /// The target domain or address.
+    pub target: Vec<u8>,
+    /// Canonical message bytes.
+    pub message: Vec<u8>,
+}
+
+/// The mempool's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MempoolLimits {
+    /// Most messages waiting. Default: 50,000.
+    pub max_messages: usize,
+    /// Most bytes of messages waiting. Default: 64 MiB.
+    pub max_bytes: usize,
+    /// Messages that make a full frame: reaching it wakes the producer before its interval.
+    pub frame_max: usize,
+}
+
+impl Default for MempoolLimits {
+    fn default() -> Self {
+        Self {
+            max_messages: 50_000,
+            max_bytes: 64 << 20,
+            frame_max: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<Entry>,
+    bytes: usize,
+    /// Queued or being executed; a hash leaves once its frame is indexed.
+    pending: HashSet<[u8; 32]>,
+    closed: bool,
+}
+
+/// The bounded mempool (see the module docs). Admission never grows it past its limits: a
+/// full mempool refuses with [`RpcError::MempoolFull`].
+#[derive(Debug)]
+pub struct Mempool {
+    state: Mutex<State>,
+    full_frame: Notify,
+    limits: MempoolLimits,
+}
+
+impl Mempool {
+    /// An empty mempool with `limits`.
+    pub fn new(limits: MempoolLimits) -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            full_frame: Notify::new(),
+            limits,
+        }
+    }
+
+    /// Admits `entry` unless the mempool is closed or full, or its hash is pending or
+    /// `committed` says it is committed (asked under the mempool's lock, so that a message
+    /// whose frame is being indexed is never admitted twice).
+    pub fn admit(
+        &self,
+        entry: Entry,
+        committed: impl FnOnce(&[u8; 32]) -> Result<bool, RpcError>,
+    ) -> Result<(), RpcError> {
+        let mut state = self.state.lock();
+        if state.closed {
+            return Err(RpcError::ShuttingDown);
+        }
+        if state.pending.contains(&entry.hash) || committed(&entry.hash)? {
+            return Err(RpcError::Duplicate(entry.hash));
+        }
+        let bytes = entry.message.len().saturating_add(entry.target.len());
+        if state.queue.len() >= self.limits.max_messages
+            || state.bytes.saturating_add(bytes) > self.limits.max_bytes
+        {
+            return Err(RpcError::MempoolFull {
+                messages: state.queue.len(),
+                bytes: state.bytes,
+            });
+        }
+        state.pending.insert(entry.hash);
+        state.bytes = state.bytes.saturating_add(bytes);
+        state.queue.push_back(entry);
+        if state.queue.len() >= self.limits.frame_max {
+            self.full_frame.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Whether `hash` is queued or in the frame being executed.
+    pub fn is_pending(&self, hash: &[u8; 32]) -> bool {
+        self.state.lock().pending.contains(hash)
+    }
+
+    /// Takes up to `max` messages, oldest first; their hashes stay pending until [`Mempool::settle`].
+    pub fn take(&self, max: usize) -> Vec<Entry> {
+        let mut state = self.state.lock();
+        let n = max.min(state.queue.len());
+        let taken: Vec<Entry> = state.queue.drain(..n).collect();
+        let bytes: usize = taken
+            .iter()
+            .map(|e| e.message.len().saturating_add(e.target.len()))
+            .sum();
+        state.bytes = state.bytes.saturating_sub(bytes);
+        taken
+    }
+
+    /// Forgets `hashes` (their frame is committed and indexed, or the frame was dropped).
+    pub fn settle<'a>(&self, hashes: impl IntoIterator<Item = &'a [u8; 32]>) {
+        let mut state = self.state.lock();
+        for hash in hashes {
+            state.pending.remove(hash);
+        }
+    }
+
+    /// Stops admission for good; returns how many messages were still queued.
+    pub fn close(&self) -> usize {
+        let mut state = self.state.lock();
+        state.closed = true;
+        state.queue.len()
+    }
+
+    /// Messages and bytes queued.
+    pub fn depth(&self) -> (usize, usize) {
+        let state = self.state.lock();
+        (state.queue.len(), state.bytes)
+    }
+
+    /// Resolves once a full frame is queued (or a permit is left from an earlier one).
+    pub async fn full_frame(&self) {
+        self.full_frame.notified().await;
+    }
+
+    /// The mempool's bounds.
+    pub fn limits(&self) -> MempoolLimits {
+        self.limits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u8, len: usize) -> Entry {
+        Entry {
+            hash: [n; 32],
+            target: vec![0; 32],
+            message: vec![n; len],
+        }
+    }
+
+    #[test]
+    fn admission_is_bounded_and_refuses_duplicates() {
+        let pool = Mempool::new(MempoolLimits {
+            max_messages: 2,
+            max_bytes: 1_000,
+            frame_max: 2,
+        });
+        assert!(pool.admit(entry(1, 10), |_| Ok(false)).is_ok());
+        assert!(matches!(
+            pool.admit(entry(1, 10), |_| Ok(false)),
+            Err(RpcError::Duplicate(_))
+        ));
+        assert!(matches!(
+            pool.admit(entry(2, 10), |_| Ok(true)),
+            Err(RpcError::Duplicate(_))
+        ));
+        assert!(matches!(
+            pool.admit(entry(3, 2_000), |_| Ok(false)),
+            Err(RpcError::MempoolFull { .. })
+        ));
+        assert!(pool.admit(entry(4, 10), |_| Ok(false)).is_ok());
+        assert!(matches!(
+            pool.admit(entry(5, 10), |_| Ok(false)),
+            Err(RpcError::MempoolFull { .. })
+        ));
+        let taken = pool.take(10);
+        assert_eq!(taken.len(), 2);
+        assert_eq!(pool.depth(), (0, 0));
+        assert!(pool.is_pending(&[1; 32]));
+        pool.settle(taken.iter().map(|e| &e.hash));
+        assert!(!pool.is_pending(&[1; 32]));
+        pool.close();
+        assert!(matches!(
+            pool.admit(entry(6, 10), |_| Ok(false)),
+            Err(RpcError::ShuttingDown)
+        ));
+    }
+}

@@ -1,0 +1,11 @@
+//! The gRPC layer: thin services over the manager and the producer. Each method decodes its
+//! request, calls the manager, the mempool or the producer, and maps the result; every refusal
+//! becomes a status in one place, [`RpcError::to_status`].
+
+mod error;
+mod execution;
+mod node;
+
+pub use error::RpcError;
+pub use execution::ExecutionService;
+pub use node::{NodeService, NodeState};

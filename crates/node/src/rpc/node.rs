@@ -1,0 +1,360 @@
+//! The `Node` service.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use switchyard_manager::{Manager, ManagerError};
+use switchyard_proto::CanonicalMessage;
+use switchyard_proto::v1::node_server::Node;
+use switchyard_proto::v1::status_response::State;
+use switchyard_proto::v1::{
+    AccountRequest, AccountResponse, CapabilitiesRequest, CapabilitiesResponse, CostRequest,
+    CostResponse, FrameReceipt, HeadRequest, InfoRequest, InfoResponse, NodeHead, QueryRequest,
+    QueryResponse, ReceiptRequest, ReceiptResponse, StatusRequest, StatusResponse, SubmitRequest,
+    SubmitResponse, U128, WatchHeadsRequest,
+};
+use switchyard_router::domains::native_account;
+use switchyard_router::fees::AccountRecord;
+use tokio_stream::Stream;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+use super::RpcError;
+use crate::index::MessageIndex;
+use crate::producer::{Entry, Mempool, Mode, node_head};
+use crate::telemetry::NodeMetrics;
+
+/// What the services share.
+#[derive(Debug)]
+pub struct NodeState {
+    /// The manager.
+    pub manager: Manager,
+    /// The mempool admission feeds.
+    pub mempool: Arc<Mempool>,
+    /// Committed messages by hash.
+    pub index: Arc<MessageIndex>,
+    /// The node's metric families.
+    pub metrics: NodeMetrics,
+    /// Producer or follower.
+    pub mode: Mode,
+    /// Largest message admitted, in bytes.
+    pub max_message_bytes: usize,
+    /// Fee multiplier of produced frames.
+    pub fee_multiplier: u64,
+    /// Cancelled when the node drains: streams end.
+    pub cancel: CancellationToken,
+}
+
+/// The `Node` service over a [`NodeState`].
+#[derive(Debug, Clone)]
+pub struct NodeService {
+    state: Arc<NodeState>,
+}
+
+impl NodeService {
+    /// The service over `state`.
+    pub fn new(state: Arc<NodeState>) -> Self {
+        Self { state }
+    }
+
+    /// Counts the call and turns a refusal into its status.
+    fn answer<T>(
+        &self,
+        method: &'static str,
+        result: Result<T, RpcError>,
+    ) -> Result<Response<T>, Status> {
+        match result {
+            Ok(value) => {
+                self.state.metrics.grpc_call(method, tonic::Code::Ok);
+                Ok(Response::new(value))
+            }
+            Err(error) => {
+                let status = error.to_status();
+                self.state.metrics.grpc_call(method, status.code());
+                Err(status)
+            }
+        }
+    }
+
+    async fn submit_inner(&self, request: SubmitRequest) -> Result<SubmitResponse, RpcError> {
+        let state = &self.state;
+        if state.mode == Mode::Follower {
+            return Err(RpcError::WrongMode(
+                "this node is a follower: submit to the orderer, which hands frames to the execution API",
+            ));
+        }
+        if request.message.len() > state.max_message_bytes {
+            return Err(RpcError::Oversized {
+                size: request.message.len(),
+                limit: state.max_message_bytes,
+            });
+        }
+        let hash = *blake3::hash(&request.message).as_bytes();
+        if state.mempool.is_pending(&hash) || state.index.get(&hash)?.is_some() {
+            return Err(RpcError::Duplicate(hash));
+        }
+        // Decode strictly, route, verify signatures (once: frames then skip it) and run the
+        // engines' checks: CPU work, off the async workers.
+        let manager = state.manager.clone();
+        let SubmitRequest { target, message } = request;
+        let (target, message) = tokio::task::spawn_blocking(move || {
+            let next = manager
+                .head()
+                .map_or(1, |h| h.frame_number.saturating_add(1));
+            manager
+                .validate_message(next, &target, &message)
+                .map(|()| (target, message))
+                .map_err(RpcError::from)
+        })
+        .await
+        .map_err(|e| RpcError::Internal(format!("admission task: {e}")))??;
+        let index = &state.index;
+        state.mempool.admit(
+            Entry {
+                hash,
+                target,
+                message,
+            },
+            |hash| Ok(index.get(hash)?.is_some()),
+        )?;
+        Ok(SubmitResponse {
+            message_hash: hash.to_vec(),
+        })
+    }
+
+    fn status_inner(&self, request: StatusRequest) -> Result<StatusResponse, RpcError> {
+        let hash: [u8; 32] = request.message_hash.as_slice().try_into().map_err(|_| {
+            RpcError::Malformed(format!(
+                "message hash of {} bytes, expected 32",
+                request.message_hash.len()
+            ))
+        })?;
+        if self.state.mempool.is_pending(&hash) {
+            return Ok(StatusResponse {
+                state: State::Pending.into(),
+                ..Default::default()
+            });
+        }
+        let location = self.state.index.get(&hash)?.ok_or_else(|| {
+            RpcError::NotFound(format!("message {} is unknown", hex::encode(hash)))
+        })?;
+        let receipt = self.receipt(location.frame)?;
+        let outcome = receipt
+            .outcomes
+            .into_iter()
+            .find(|o| o.index == location.index)
+            .ok_or_else(|| {
+                RpcError::Internal(format!(
+                    "receipt of frame {} has no outcome {}",
+                    location.frame, location.index
+                ))
+            })?;
+        Ok(StatusResponse {
+            state: State::Committed.into(),
+            frame_number: location.frame,
+            index: location.index,
+            outcome: Some(outcome),
+        })
+    }
+
+    fn receipt_bytes(&self, frame: u64) -> Result<Vec<u8>, RpcError> {
+        self.state
+            .manager
+            .store()
+            .receipt(frame)
+            .map_err(ManagerError::from)?
+            .filter(|bytes| !bytes.is_empty())
+            .ok_or_else(|| match frame {
+                0 => RpcError::NotFound("frame 0 is the genesis: it has no receipt".into()),
+                _ => RpcError::NotFound(format!("frame {frame} is not committed")),
+            })
+    }
+
+    fn receipt(&self, frame: u64) -> Result<FrameReceipt, RpcError> {
+        let bytes = self.receipt_bytes(frame)?;
+        FrameReceipt::from_canonical_bytes(&bytes)
+            .map_err(|e| RpcError::Internal(format!("stored receipt of frame {frame}: {e}")))
+    }
+
+    fn head(&self) -> Result<NodeHead, RpcError> {
+        self.state
+            .manager
+            .head()
+            .map(|h| node_head(&h))
+            .ok_or_else(|| RpcError::from(ManagerError::NoHead))
+    }
+
+    fn account_inner(&self, request: AccountRequest) -> Result<AccountResponse, RpcError> {
+        let account: [u8; 32] = request.account.as_slice().try_into().map_err(|_| {
+            RpcError::Malformed(format!(
+                "account of {} bytes, expected 32",
+                request.account.len()
+            ))
+        })?;
+        let snapshot = self
+            .state
+            .manager
+            .store()
+            .snapshot()
+            .map_err(ManagerError::from)?;
+        let head = snapshot
+            .head()
+            .ok_or_else(|| RpcError::from(ManagerError::NoHead))?;
+        let record = AccountRecord::load(snapshot.as_ref(), &native_account(account))
+            .map_err(|e| RpcError::from(ManagerError::from(e)))?;
+        Ok(AccountResponse {
+            balance: Some(U128::from(record.balance)),
+            nonce: record.nonce,
+            head: Some(node_head(&head)),
+        })
+    }
+}
+
+type HeadStream = Pin<Box<dyn Stream<Item = Result<NodeHead, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Node for NodeService {
+    async fn submit(
+        &self,
+        request: Request<SubmitRequest>,
+    ) -> Result<Response<SubmitResponse>, Status> {
+        let result = self.submit_inner(request.into_inner()).await;
+        if let Err(error) = &result {
+            self.state.metrics.refused(error.reason());
+        }
+        self.answer("Submit", result)
+    }
+
+    async fn status(
+        &self,
+        request: Request<StatusRequest>,
+    ) -> Result<Response<StatusResponse>, Status> {
+        let result = self.status_inner(request.into_inner());
+        self.answer("Status", result)
+    }
+
+    async fn receipt(
+        &self,
+        request: Request<ReceiptRequest>,
+    ) -> Result<Response<ReceiptResponse>, Status> {
+        let frame = request.into_inner().frame_number;
+        let result = self.receipt_bytes(frame).and_then(|canonical| {
+            let receipt = FrameReceipt::from_canonical_bytes(&canonical)
+                .map_err(|e| RpcError::Internal(format!("stored receipt of frame {frame}: {e}")))?;
+            Ok(ReceiptResponse {
+                receipt: Some(receipt),
+                canonical,
+            })
+        });
+        self.answer("Receipt", result)
+    }
+
+    async fn head(&self, _request: Request<HeadRequest>) -> Result<Response<NodeHead>, Status> {
+        let result = self.head();
+        self.answer("Head", result)
+    }
+
+    type WatchHeadsStream = HeadStream;
+
+    async fn watch_heads(
+        &self,
+        _request: Request<WatchHeadsRequest>,
+    ) -> Result<Response<Self::WatchHeadsStream>, Status> {
+        let mut heads = self.state.manager.subscribe_heads();
+        let cancel = self.state.cancel.clone();
+        let (head_tx, head_rx) = tokio::sync::mpsc::channel(16);
+        // Forwards heads until the client goes away or the node drains (so that shutdown
+        // never waits on a watcher). A slow watcher skips heads: it sees the latest.
+        tokio::spawn(async move {
+            loop {
+                let head = *heads.borrow_and_update();
+                if let Some(head) = head {
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        sent = head_tx.send(Ok(node_head(&head))) => if sent.is_err() { return },
+                    }
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = head_tx.closed() => return,
+                    changed = heads.changed() => if changed.is_err() { return },
+                }
+            }
+        });
+        let stream = tokio_stream::wrappers::ReceiverStream::new(head_rx);
+        self.answer("WatchHeads", Ok(Box::pin(stream) as HeadStream))
+    }
+
+    async fn query(
+        &self,
+        request: Request<QueryRequest>,
+    ) -> Result<Response<QueryResponse>, Status> {
+        let QueryRequest { target, query } = request.into_inner();
+        let manager = self.state.manager.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            manager.query(&target, &query).map_err(RpcError::from)
+        })
+        .await
+        .map_err(|e| RpcError::Internal(format!("query task: {e}")))
+        .and_then(|answer| {
+            let answer = answer?;
+            Ok(QueryResponse {
+                response: answer.response,
+                head: Some(node_head(&answer.head)),
+            })
+        });
+        self.answer("Query", result)
+    }
+
+    async fn cost(&self, request: Request<CostRequest>) -> Result<Response<CostResponse>, Status> {
+        let message = request.into_inner().message;
+        let result = self
+            .state
+            .manager
+            .cost(&message)
+            .map_err(RpcError::from)
+            .and_then(|cost| {
+                let cost = u128::try_from(&cost)
+                    .map_err(|_| RpcError::Malformed(format!("cost {cost} exceeds 128 bits")))?;
+                Ok(CostResponse {
+                    cost: Some(U128::from(cost)),
+                    fee_multiplier: self.state.fee_multiplier,
+                })
+            });
+        self.answer("Cost", result)
+    }
+
+    async fn capabilities(
+        &self,
+        _request: Request<CapabilitiesRequest>,
+    ) -> Result<Response<CapabilitiesResponse>, Status> {
+        let capabilities = self.state.manager.capabilities();
+        self.answer("Capabilities", Ok(CapabilitiesResponse { capabilities }))
+    }
+
+    async fn account(
+        &self,
+        request: Request<AccountRequest>,
+    ) -> Result<Response<AccountResponse>, Status> {
+        let result = self.account_inner(request.into_inner());
+        self.answer("Account", result)
+    }
+
+    async fn info(&self, _request: Request<InfoRequest>) -> Result<Response<InfoResponse>, Status> {
+        let manager = &self.state.manager;
+        let info = InfoResponse {
+            network_id: manager.network_id(),
+            mode: self.state.mode.as_str().to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            engines: manager
+                .routes()
+                .engines()
+                .iter()
+                .map(|e| e.name().to_owned())
+                .collect(),
+            head: manager.head().map(|h| node_head(&h)),
+            fee_multiplier: self.state.fee_multiplier,
+        };
+        self.answer("Info", Ok(info))
+    }
+}
