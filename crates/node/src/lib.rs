@@ -26,6 +26,7 @@
 )]
 
 pub mod bench;
+pub mod bench_node;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -76,7 +76,8 @@ enum Command {
 
 #[derive(Debug, clap::Args)]
 struct BenchArgs {
-    /// Run a named suite of comparisons ("standard") instead of one workload.
+    /// Run a named suite of comparisons ("standard", or "node": a loopback node driven over
+    /// gRPC for 10 s, against the in-process executor) instead of one workload.
     #[arg(long)]
     suite: Option<String>,
     /// Workload of a single run.
@@ -254,10 +255,25 @@ fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
             seed: args.seed,
             rounds: args.rounds,
         })?,
+        Some("node") => {
+            let report = switchyard_node::bench_node::node_suite(
+                switchyard_node::bench_node::NodeSuiteOptions {
+                    clients: 32,
+                    duration: std::time::Duration::from_secs(10),
+                    frame_max: args.frame_size,
+                },
+            )?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report)
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+            );
+            return Ok(());
+        }
         Some(other) => {
             return Err(NodeError::Argument {
                 name: "--suite",
-                reason: format!("unknown suite {other:?}; known: standard"),
+                reason: format!("unknown suite {other:?}; known: standard, node"),
             });
         }
         None => bench::single_run(RunOptions {

@@ -1,0 +1,274 @@
+//! `switchyard bench --suite node`: a node on loopback, in this process, driven by concurrent
+//! gRPC clients submitting signed transfers for a bounded time; compared with the in-process
+//! executor on the same kind of workload and store in the same run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use serde::Serialize;
+use switchyard_manager::{Frame, Manager};
+use switchyard_router::auth::SigningKey;
+use switchyard_router::domains::NATIVE_TOKEN;
+use switchyard_state::RedbStore;
+use switchyard_token::TokenClient;
+
+use crate::NodeError;
+use crate::client::Client;
+use crate::config::ServeConfig;
+use crate::genesis::Genesis;
+
+/// Options of the node suite.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSuiteOptions {
+    /// Concurrent clients, each signing for its own account.
+    pub clients: usize,
+    /// How long the clients submit.
+    pub duration: Duration,
+    /// Messages per frame (node and in-process executor).
+    pub frame_max: usize,
+}
+
+/// The node suite's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeSuiteReport {
+    /// Always "node".
+    pub suite: &'static str,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Messages committed (applied) end to end.
+    pub committed: u64,
+    /// Committed messages per second, first submit to last commit.
+    pub end_to_end_tps: f64,
+    /// Submit round trip, milliseconds.
+    pub submit_p50_ms: f64,
+    /// Submit round trip, milliseconds.
+    pub submit_p99_ms: f64,
+    /// Submit to committed (head observed), milliseconds.
+    pub commit_p50_ms: f64,
+    /// Submit to committed (head observed), milliseconds.
+    pub commit_p99_ms: f64,
+    /// The in-process executor on the same workload and store (signatures verified in frame).
+    pub in_process_tps: f64,
+    /// `end_to_end_tps / in_process_tps` (target at least 0.5).
+    pub ratio: f64,
+    /// Peak resident memory of the process, KiB.
+    pub peak_rss_kb: u64,
+}
+
+fn key(i: usize) -> SigningKey {
+    SigningKey::from_bytes(&blake3::derive_key(
+        "switchyard bench node key",
+        &i.to_le_bytes(),
+    ))
+}
+
+fn genesis(clients: usize) -> Genesis {
+    Genesis {
+        network_id: 1337,
+        balances: (0..clients)
+            .map(|i| (key(i).verifying_key().to_bytes(), 1u128 << 100))
+            .collect(),
+    }
+}
+
+fn percentile_ms(values: &mut [Duration], p: usize) -> f64 {
+    values.sort();
+    let Some(last) = values.len().checked_sub(1) else {
+        return 0.0;
+    };
+    values
+        .get(last * p / 100)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// Runs the node suite.
+pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| NodeError::Io {
+            context: "starting the async runtime",
+            source,
+        })?;
+    let (committed, tps, mut submits, mut commits) = runtime.block_on(end_to_end(options))?;
+    let in_process_tps = in_process(options, committed.max(1))?;
+    Ok(NodeSuiteReport {
+        suite: "node",
+        clients: options.clients,
+        committed,
+        end_to_end_tps: tps,
+        submit_p50_ms: percentile_ms(&mut submits, 50),
+        submit_p99_ms: percentile_ms(&mut submits, 99),
+        commit_p50_ms: percentile_ms(&mut commits, 50),
+        commit_p99_ms: percentile_ms(&mut commits, 99),
+        in_process_tps,
+        ratio: match in_process_tps > 0.0 {
+            true => tps / in_process_tps,
+            false => 0.0,
+        },
+        peak_rss_kb: crate::bench::peak_rss_kb(),
+    })
+}
+
+type Timings = (u64, f64, Vec<Duration>, Vec<Duration>);
+
+async fn end_to_end(options: NodeSuiteOptions) -> Result<Timings, NodeError> {
+    let dir = tempfile::tempdir().map_err(|source| NodeError::Io {
+        context: "creating a temporary data dir",
+        source,
+    })?;
+    let genesis_path = dir.path().join("genesis.json");
+    let accounts: Vec<serde_json::Value> = genesis(options.clients)
+        .balances
+        .iter()
+        .map(|(k, b)| serde_json::json!({ "key": hex::encode(k), "balance": b.to_string() }))
+        .collect();
+    std::fs::write(
+        &genesis_path,
+        serde_json::json!({ "network_id": 1337, "accounts": accounts }).to_string(),
+    )
+    .map_err(|source| NodeError::Io {
+        context: "writing the genesis",
+        source,
+    })?;
+    let mut config = ServeConfig::dev(dir.path().join("data"));
+    config.dev = false;
+    config.genesis = Some(genesis_path);
+    config.frame_max = options.frame_max;
+    config.frame_interval = Duration::from_millis(100);
+    let node = crate::server::start(config).await?;
+    let url = format!("http://{}", node.started.grpc_addr);
+
+    let submitted: Arc<Mutex<HashMap<Vec<u8>, Instant>>> = Arc::default();
+    let commits: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let committed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let last_commit: Arc<Mutex<Option<Instant>>> = Arc::default();
+
+    // The watcher: one receipt per new head.
+    let mut watcher = Client::connect(&url).await?;
+    let mut heads = watcher.watch().await?;
+    let watch = {
+        let (submitted, commits, committed, last_commit) = (
+            Arc::clone(&submitted),
+            Arc::clone(&commits),
+            Arc::clone(&committed),
+            Arc::clone(&last_commit),
+        );
+        tokio::spawn(async move {
+            let mut seen = 0;
+            while let Ok(Some(head)) = heads.message().await {
+                let now = Instant::now();
+                for frame in seen.max(1)..=head.frame_number {
+                    let Ok(receipt) = watcher.receipt(frame).await else {
+                        continue;
+                    };
+                    let mut submitted = submitted.lock();
+                    for outcome in &receipt.outcomes {
+                        if let Some(at) = submitted.remove(&outcome.message_hash) {
+                            commits.lock().push(now.duration_since(at));
+                            if outcome.status() == switchyard_proto::v1::MessageStatus::Applied {
+                                committed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    *last_commit.lock() = Some(now);
+                }
+                seen = head.frame_number.saturating_add(1);
+            }
+        })
+    };
+
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let mut tasks = Vec::new();
+    for i in 0..options.clients {
+        let url = url.clone();
+        let submitted = Arc::clone(&submitted);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let Ok(mut client) = Client::connect(&url).await else {
+                return latencies;
+            };
+            let mut signer = TokenClient::new(key(i), 1337, 1);
+            let to = key((i + 1) % options.clients.max(1))
+                .verifying_key()
+                .to_bytes();
+            while Instant::now() < deadline {
+                let request = signer.transfer(NATIVE_TOKEN, to, 1);
+                loop {
+                    let at = Instant::now();
+                    match client.submit(&request).await {
+                        Ok(hash) => {
+                            submitted.lock().insert(hash.to_vec(), at);
+                            latencies.push(at.elapsed());
+                            break;
+                        }
+                        Err(_) if Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                        }
+                        Err(_) => return latencies,
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let mut submits = Vec::new();
+    for task in tasks {
+        submits.extend(task.await.unwrap_or_default());
+    }
+    // Let the last frames commit (bounded).
+    let drain_deadline = Instant::now() + Duration::from_secs(30);
+    while !submitted.lock().is_empty() && Instant::now() < drain_deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    node.shutdown();
+    node.wait().await?;
+    watch.abort();
+    let count = committed.load(std::sync::atomic::Ordering::Relaxed);
+    let elapsed = last_commit
+        .lock()
+        .map_or(options.duration, |t| t.duration_since(started));
+    let tps = count as f64 / elapsed.as_secs_f64().max(1e-9);
+    let commits = std::mem::take(&mut *commits.lock());
+    Ok((count, tps, submits, commits))
+}
+
+/// The in-process executor: the same clients' transfers in frames of `frame_max`, on a
+/// fresh redb store, signatures verified in the frame.
+fn in_process(options: NodeSuiteOptions, messages: u64) -> Result<f64, NodeError> {
+    let dir = tempfile::tempdir().map_err(|source| NodeError::Io {
+        context: "creating a temporary data dir",
+        source,
+    })?;
+    let manager = Manager::builder()
+        .engines(crate::engines::all())
+        .store(Arc::new(RedbStore::open(dir.path())?))
+        .network_id(1337)
+        .build()?;
+    manager.genesis(0, &genesis(options.clients).changes()?)?;
+    let clients = options.clients.max(1);
+    let mut signers: Vec<TokenClient> = (0..clients)
+        .map(|i| TokenClient::new(key(i), 1337, 1))
+        .collect();
+    let mut all = Vec::new();
+    for n in 0..messages {
+        let i = usize::try_from(n).unwrap_or(0) % clients;
+        let to = key((i + 1) % clients).verifying_key().to_bytes();
+        if let Some(signer) = signers.get_mut(i) {
+            let (target, bytes) = signer.transfer(NATIVE_TOKEN, to, 1).into_parts();
+            all.push((target.0.to_vec(), bytes));
+        }
+    }
+    let started = Instant::now();
+    for (number, chunk) in (1..).zip(all.chunks(options.frame_max.max(1))) {
+        let mut frame = Frame::new(number);
+        frame.messages = chunk.to_vec();
+        manager.execute_frame(&frame)?;
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    manager.close()?;
+    Ok(messages as f64 / elapsed)
+}
