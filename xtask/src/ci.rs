@@ -47,6 +47,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             run: || cargo(&["test", "--workspace", "--doc", "--locked"]),
         },
         Step {
+            name: "crates alone",
+            run: crates_alone,
+        },
+        Step {
             name: "deny",
             run: deny,
         },
@@ -95,6 +99,43 @@ fn tests() -> Result<(), String> {
             "--tests",
         ])
     }
+}
+
+/// The library crates others depend on, one by one.
+const LIBRARY_CRATES: &[&str] = &[
+    "switchyard-proto",
+    "switchyard-router",
+    "switchyard-state",
+    "switchyard-metrics",
+    "switchyard-manager",
+    "switchyard-token",
+    "switchyard-hypergraph",
+    "switchyard-global",
+    "switchyard-compute",
+    "switchyard-testkit",
+];
+
+/// Every library crate as a dependency sees it: checked alone with its default features and
+/// with none, then packaged as crates.io would take it, each package built from its packaged
+/// sources against the others (`cargo package --workspace` verifies them together).
+fn crates_alone() -> Result<(), String> {
+    for krate in LIBRARY_CRATES {
+        cargo(&["check", "--locked", "--package", krate])?;
+        cargo(&["check", "--locked", "--package", krate, "--no-default-features"])?;
+    }
+    cargo(&[
+        "package",
+        "--workspace",
+        "--locked",
+        "--exclude",
+        "switchyard-node",
+        "--exclude",
+        "xtask",
+        "--exclude",
+        "switchyard-example-custom-engine",
+        "--exclude",
+        "switchyard-fuzz",
+    ])
 }
 
 /// The cargo-deny release the `deny` step runs, built from crates.io into `target/tools`.

@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use crate::frame::executor::FrameExecutor;
 use crate::frame::message::apply_message;
 use crate::frame::prepare::{
-    PrepareEnv, Prepared, decode_requests, family_domain, parse_target, route_message,
-    signature_checks, validate,
+    PrepareEnv, Prepared, decode_requests, parse_target, route_message, signature_checks,
+    signer_of, validate,
 };
 use crate::frame::run::RunMode;
 use crate::locks::{LockLease, LockTable};
@@ -81,32 +81,37 @@ impl Manager {
         ManagerBuilder::default()
     }
 
-    /// The cost of a message in units: dispatched by its tag to the engine of the operation's
-    /// family (see [`switchyard_router::families`]), which prices it; a bundle costs the sum
-    /// of its requests. A malformed, empty or unknown message, or one whose family has no
-    /// engine registered, is an error, never a silent 0.
+    /// The cost of a message in units, as a frame would charge it: each request is routed
+    /// by the target its auth block signs, exactly as the frame executor routes it (through
+    /// the route table, against the last committed state, a bundle's earlier deploys
+    /// included), and priced by that engine; a bundle costs the sum of its requests. A
+    /// malformed, empty or unknown message, or one no engine routes, is an error, never a
+    /// silent 0. Signatures are not checked: an unsigned request with its auth block filled in
+    /// (see `Signer::prepare`) can be priced before it is signed.
     pub fn cost(&self, message: &[u8]) -> Result<BigUint> {
         let started = Instant::now();
-        let mut first_engine: Option<&'static str> = None;
+        let mut engine = "none";
         let result = (|| {
             if self.inner.executor.cancel.is_cancelled() {
                 return Err(ManagerError::Cancelled);
             }
             let decoded = decode_requests(message, &self.inner.executor.limits)?;
-            let mut total = BigUint::default();
-            for request in &decoded.requests {
-                let family = family_domain(request)?;
-                let engine = self
-                    .inner
-                    .executor
-                    .routes
-                    .resolve(&family, &MemoryView::default())?;
-                first_engine.get_or_insert(engine.name());
-                total += engine.cost(request)?;
-            }
-            Ok(total)
+            let first = decoded
+                .requests
+                .first()
+                .ok_or_else(|| ManagerError::NotAnOperation("empty bundle".into()))?;
+            let (_, _, target) = signer_of(first)?;
+            let snapshot = self.inner.executor.store.snapshot()?;
+            let ctx = self.context(0, 1);
+            let env = PrepareEnv {
+                routes: &self.inner.executor.routes,
+                ctx: &ctx,
+            };
+            let prepared = route_message(env, &target, decoded, snapshot.as_ref())?;
+            engine = prepared.engine_name();
+            Ok(BigUint::from(prepared.cost))
         })();
-        self.observe(first_engine.unwrap_or("none"), Op::Cost, &result, started);
+        self.observe(engine, Op::Cost, &result, started);
         result
     }
 

@@ -164,24 +164,11 @@ pub(crate) fn parse_target(bytes: &[u8]) -> Result<Domain> {
     Domain::from_slice(bytes).map_err(ManagerError::BadTarget)
 }
 
-/// The base domain of the engine family an operation belongs to (see
-/// [`switchyard_router::families`]).
-pub(crate) fn family_domain(request: &MessageRequest) -> Result<Domain> {
+/// The signer key, nonce and signed target of a request (not yet authenticated).
+pub(crate) fn signer_of(request: &MessageRequest) -> Result<(Key, u64, Domain)> {
     if request.request.is_none() {
         return Err(ManagerError::NotAnOperation("empty request".into()));
     }
-    switchyard_router::families::of_request(request)
-        .map(|family| family.base_domain)
-        .ok_or_else(|| {
-            ManagerError::NotAnOperation(format!(
-                "operation {} has no engine family",
-                request.operation()
-            ))
-        })
-}
-
-/// The signer key, nonce and signed target of a request (not yet authenticated).
-pub(crate) fn signer_of(request: &MessageRequest) -> Result<(Key, u64, Domain)> {
     let call = Call::from_request(request)?;
     Ok((call.signer, call.nonce, call.target))
 }
