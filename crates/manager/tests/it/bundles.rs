@@ -97,21 +97,38 @@ fn attacks(m: &mut Market) -> Vec<(&'static str, Domain, Vec<u8>, &'static str)>
     let mut out = Vec::new();
     // Alice's request alone, sent to X: its signature is over the bundle.
     let alone = bundle.requests[0].clone();
-    out.push(("alone", m.x, alone.to_canonical_bytes(), "as a request signed alone"));
+    out.push((
+        "alone",
+        m.x,
+        alone.to_canonical_bytes(),
+        "as a request signed alone",
+    ));
     // Cut down to its first request.
     let mut cut = bundle.clone();
     cut.requests.truncate(1);
     out.push(("cut", m.x, cut.to_canonical_bytes(), "not signed by"));
-    // A request added (Carol's, signed for the new bundle's... she cannot know it; signed alone).
+    // A request added: Carol's, signed alone (she signed no proposal of this bundle).
     let mut extended = bundle.clone();
-    extended
-        .requests
-        .push(m.carol.transfer(switchyard_router::domains::NATIVE_TOKEN, account(1), 1).request);
-    out.push(("extended", m.x, extended.to_canonical_bytes(), "not signed by"));
+    extended.requests.push(
+        m.carol
+            .transfer(switchyard_router::domains::NATIVE_TOKEN, account(1), 1)
+            .request,
+    );
+    out.push((
+        "extended",
+        m.x,
+        extended.to_canonical_bytes(),
+        "not signed by",
+    ));
     // Reordered.
     let mut reordered = bundle.clone();
     reordered.requests.swap(0, 1);
-    out.push(("reordered", m.y, reordered.to_canonical_bytes(), "not signed by"));
+    out.push((
+        "reordered",
+        m.y,
+        reordered.to_canonical_bytes(),
+        "not signed by",
+    ));
     // Bob's request replaced by another of Bob's, signed for another bundle.
     let mut replaced = bundle.clone();
     let other = {
@@ -134,11 +151,21 @@ fn attacks(m: &mut Market) -> Vec<(&'static str, Domain, Vec<u8>, &'static str)>
         request
     };
     replaced.requests[1] = other;
-    out.push(("replaced", m.x, replaced.to_canonical_bytes(), "not signed by"));
+    out.push((
+        "replaced",
+        m.x,
+        replaced.to_canonical_bytes(),
+        "not signed by",
+    ));
     // The timestamp changed.
     let mut retimed = bundle.clone();
     retimed.timestamp += 1;
-    out.push(("timestamp", m.x, retimed.to_canonical_bytes(), "not signed by"));
+    out.push((
+        "timestamp",
+        m.x,
+        retimed.to_canonical_bytes(),
+        "not signed by",
+    ));
     // A memo added to Alice's request.
     let mut memo = bundle.clone();
     transfer_of(&mut memo.requests[0]).memo = b"to my friend".to_vec();
@@ -149,7 +176,12 @@ fn attacks(m: &mut Market) -> Vec<(&'static str, Domain, Vec<u8>, &'static str)>
     let mut alice_again = m.alice.clone();
     alice_again.set_next_nonce(first_nonce);
     lone.requests[0] = alice_again.transfer(m.x, m.bob.public_key(), 500).request;
-    out.push(("signed alone", m.x, lone.to_canonical_bytes(), "was signed alone"));
+    out.push((
+        "signed alone",
+        m.x,
+        lone.to_canonical_bytes(),
+        "was signed alone",
+    ));
     out
 }
 

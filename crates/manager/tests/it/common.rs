@@ -104,9 +104,10 @@ pub(crate) fn sign_for_bundle(mut bundle: MessageBundle) -> MessageBundle {
         let Some(auth) = request.auth_mut() else {
             continue;
         };
-        if let Some(signer) = (0..=u8::MAX).map(key).find(|k| {
-            k.verifying_key().to_bytes().as_slice() == auth.public_key.as_slice()
-        }) {
+        if let Some(signer) = (0..=u8::MAX)
+            .map(key)
+            .find(|k| k.verifying_key().to_bytes().as_slice() == auth.public_key.as_slice())
+        {
             auth.signature = switchyard_router::auth::sign_in_bundle(&signer, NET, &digest, index)
                 .to_bytes()
                 .to_vec();
