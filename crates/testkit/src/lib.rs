@@ -7,13 +7,14 @@
 //!   never meets the view's refusal on valid input), no effect on refusal (a refused message
 //!   writes nothing, a failed one only its signers' fee and nonce), and no panics at any
 //!   byte-level entry point on mutated input.
-//! - [`workload`]: seeded generators of signed frames (`transfers`, `mixed`), the same on
-//!   every machine; [`rng::SplitMix64`] under them.
+//! - [`workload`]: seeded generators of signed frames (`transfers`, `mixed`, `hypergraph`,
+//!   `compute`), the same on every machine; [`rng::SplitMix64`] under them.
 //! - [`crash`]: the SIGKILL harness: a test that re-runs its own binary as a child committing
 //!   frames, kills it mid-frame and hands back what the child reported committed.
 //!
-//! Use it as a dev-dependency; it depends on the manager, the state stores and the token
-//! engine (whose native token pays every engine's fees).
+//! Use it as a dev-dependency; it depends on the manager, the state stores and every engine
+//! crate (the token engine's native token pays every engine's fees; the workloads build the
+//! other engines' operations).
 //!
 //! ```
 //! use std::sync::Arc;
