@@ -115,15 +115,19 @@ fn the_standard_suite_reports_every_ratio_with_its_figures() {
         "1",
     ]);
     let ratios = report["ratios"].as_object().unwrap();
-    let names = [
+    // The transfers' ratios and each engine's parallel speedup; others may follow.
+    for name in [
+        "compute_parallel_speedup",
         "hot_account_vs_serial",
+        "hypergraph_parallel_speedup",
         "manager_overhead",
         "parallel_speedup",
         "redb_vs_memory",
         "verify_bound_fraction",
-    ];
-    assert_eq!(ratios.keys().map(String::as_str).collect::<Vec<_>>(), names);
-    for name in names {
+    ] {
+        assert!(ratios.contains_key(name), "{name} missing: {ratios:?}");
+    }
+    for name in ratios.keys() {
         let ratio = &ratios[name];
         let (numerator, denominator) = (
             ratio["numerator"].as_f64().unwrap(),
@@ -153,7 +157,8 @@ fn the_standard_suite_reports_every_ratio_with_its_figures() {
         "{report}"
     );
     assert!(report["peak_rss_kb"].as_u64().unwrap() > 0, "{report}");
-    assert_eq!(report["runs"].as_array().unwrap().len(), 7, "{report}");
+    // Seven transfer runs, then two per engine workload (and any the suite adds).
+    assert!(report["runs"].as_array().unwrap().len() >= 11, "{report}");
     assert!(summary.contains("preverified_tps"), "{summary}");
 }
 

@@ -26,13 +26,12 @@ use switchyard_manager::Manager;
 use switchyard_node::bench::genesis_changes;
 use switchyard_node::workload::{NETWORK_ID, Workload};
 use switchyard_state::{MemoryStore, Store};
-use switchyard_token::TokenEngine;
 
 /// A manager with the token engine, the workloads' network id and `threads` workers on
 /// `store`, with the workload's genesis committed as frame 0 when the store is empty.
 fn manager_on(store: Arc<dyn Store>, threads: usize, workload: &Workload) -> Manager {
     let manager = Manager::builder()
-        .engine(Arc::new(TokenEngine::new()))
+        .engines(switchyard_node::engines::all())
         .network_id(NETWORK_ID)
         .threads(threads)
         .store(store)
