@@ -70,6 +70,7 @@ fn genesis(clients: usize) -> Genesis {
         balances: (0..clients)
             .map(|i| (key(i).verifying_key().to_bytes(), 1u128 << 100))
             .collect(),
+        ..Genesis::default()
     }
 }
 

@@ -1,5 +1,17 @@
-//! The CLI's client commands (`switchyard key|token|account|head|receipt|status|watch|info`):
-//! each prints a human summary, or one JSON object with `--json`, and fails with one line.
+//! The CLI's client commands (`switchyard key|token|hypergraph|compute|prover|account|head|
+//! receipt|status|watch|info`): each prints a human summary, or one JSON object with `--json`,
+//! and fails with one line. The engine commands live in [`hypergraph`], [`compute`] and
+//! [`prover`]; what they share ([`send`], the argument parsers of `parse`) lives here.
+
+mod compute;
+mod hypergraph;
+mod parse;
+mod prover;
+
+pub use compute::{ComputeCommand, ExecArgs, InputArgs};
+pub use hypergraph::HypergraphCommand;
+pub use parse::BytesArgs;
+pub use prover::{ProverCommand, StatusArg};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -134,6 +146,15 @@ pub enum ClientCommand {
     /// The token engine.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The hypergraph engine: vertices and hyperedges.
+    #[command(subcommand)]
+    Hypergraph(HypergraphCommand),
+    /// The compute engine: WebAssembly applications.
+    #[command(subcommand)]
+    Compute(ComputeCommand),
+    /// The prover registry (the global engine).
+    #[command(subcommand)]
+    Prover(ProverCommand),
     /// A native account's balance and nonce.
     Account {
         /// Account: 32 bytes hex, dev:NAME or a key file.
@@ -171,6 +192,14 @@ pub struct Output {
 }
 
 impl Output {
+    /// An output from its two forms.
+    pub(crate) fn new(text: impl Into<String>, json: Value) -> Self {
+        Self {
+            text: text.into(),
+            json,
+        }
+    }
+
     fn print(&self, as_json: bool) {
         match as_json {
             true => println!("{}", self.json),
@@ -238,22 +267,47 @@ fn receipt_json(receipt: &FrameReceipt) -> Value {
     })
 }
 
+/// What [`send`] returns: the printed output and, unless `--no-wait`, the outcome.
+#[derive(Debug)]
+pub(crate) struct Sent {
+    /// What the command prints.
+    pub output: Output,
+    /// The committed outcome; `None` with `--no-wait`.
+    pub outcome: Option<MessageOutcome>,
+}
+
 /// Submits `request`, waits for its frame unless `--no-wait`, and describes it; a message
 /// that did not apply is an error.
-async fn send(
+pub(crate) async fn send(
     client: &mut Client,
     args: &ClientArgs,
     what: &str,
     request: &SignedRequest,
     extra: Value,
 ) -> Result<Output, NodeError> {
+    Ok(send_outcome(client, args, what, request, extra)
+        .await?
+        .output)
+}
+
+/// [`send`], keeping the outcome (for the results of the message's requests).
+pub(crate) async fn send_outcome(
+    client: &mut Client,
+    args: &ClientArgs,
+    what: &str,
+    request: &SignedRequest,
+    extra: Value,
+) -> Result<Sent, NodeError> {
     let hash = client.submit(request).await?;
     if args.no_wait {
         let mut json = json!({ "hash": hex::encode(hash), "state": "pending" });
         merge(&mut json, extra);
-        return Ok(Output {
-            text: format!("{what}: submitted {}", hex::encode(hash)),
-            json,
+        return Ok(Sent {
+            output: Output {
+                text: format!("{what}: submitted {}", hex::encode(hash)),
+                json,
+            },
+            outcome: None,
         });
     }
     let committed: Committed = client.wait(hash, Duration::from_secs(args.timeout)).await?;
@@ -270,16 +324,20 @@ async fn send(
     let fee = outcome.fee.map_or(0, u128::from);
     let mut json = status_json(&hash, &committed.status);
     merge(&mut json, extra);
-    Ok(Output {
-        text: format!(
-            "{what}: applied in frame {frame} (fee {fee}), message {}",
-            hex::encode(hash)
-        ),
-        json,
+    Ok(Sent {
+        output: Output {
+            text: format!(
+                "{what}: applied in frame {frame} (fee {fee}), message {}",
+                hex::encode(hash)
+            ),
+            json,
+        },
+        outcome: Some(outcome),
     })
 }
 
-fn merge(into: &mut Value, extra: Value) {
+/// Adds the fields of `extra` to the object `into`.
+pub(crate) fn merge(into: &mut Value, extra: Value) {
     if let (Value::Object(into), Value::Object(extra)) = (into, extra) {
         into.extend(extra);
     }
@@ -329,6 +387,9 @@ async fn execute(command: ClientCommand, args: &ClientArgs) -> Result<Output, No
     match command {
         ClientCommand::Key(_) => Err(NodeError::Answer("unreachable key command".into())),
         ClientCommand::Token(token) => token_command(&mut client, args, token).await,
+        ClientCommand::Hypergraph(command) => hypergraph::run(&mut client, args, command).await,
+        ClientCommand::Compute(command) => compute::run(&mut client, args, command).await,
+        ClientCommand::Prover(command) => prover::run(&mut client, args, command).await,
         ClientCommand::Account { account } => {
             let key = parse_account(&account)?;
             let answer = client.account(key).await?;

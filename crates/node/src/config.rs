@@ -33,7 +33,7 @@ pub const DEFAULT_DATA_DIR: &str = "switchyard-data";
 /// default.
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(
-    after_help = "Precedence: command-line flag > SWITCHYARD_* environment variable > --config TOML file > default.\n\nExample:\n  switchyard serve --dev                      # a local devnet with funded dev keys\n  switchyard serve --dev --reset              # start it over\n  switchyard serve --genesis genesis.toml --data-dir /var/lib/switchyard"
+    after_help = "Precedence: command-line flag > SWITCHYARD_* environment variable > --config TOML file > default.\n\nExample:\n  switchyard serve --dev                      # a local devnet with funded dev keys\n  switchyard serve --dev --reset              # start it over\n  switchyard serve --genesis genesis.toml --data-dir /var/lib/switchyard\n\nA genesis file (TOML, or JSON by its .json extension):\n  network_id = 7\n  [[accounts]]                 # native-token balances\n  key = \"<32 bytes hex>\"       # an Ed25519 public key\n  balance = \"1000000000000\"    # a string or an integer\n  [registry]                   # optional: the prover registry, every key optional\n  confirm_min_delay = 360      # frames (defaults shown)\n  confirm_max_delay = 720\n  resume_window = 1440\n  max_status_entries = 1024\n  max_filter_entries = 256\n  [[provers]]                  # optional: provers active from genesis\n  key = \"<32 bytes hex>\"\n  filters = [\"<32 bytes hex>\"]\n  delegate = \"<64 bytes hex>\"  # optional: where rewards go\n\n--dev instead funds dev:alice, dev:bob, dev:carol and dev:dave, and makes dev:alice an active\nprover on filter 00..00 in a registry whose joins may be confirmed one frame later."
 )]
 pub struct ServeArgs {
     /// TOML file with any of the settings below (keys as the flags, `_` for `-`).
@@ -42,7 +42,8 @@ pub struct ServeArgs {
     /// Data directory (state, message index, chain file) [default: ./switchyard-data].
     #[arg(long, env = "SWITCHYARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Development network: on first start, a deterministic genesis funding the dev keys.
+    /// Development network: on first start, a deterministic genesis funding the dev keys,
+    /// with dev:alice an active prover.
     #[arg(long, env = "SWITCHYARD_DEV")]
     pub dev: bool,
     /// Delete the data directory first and start over.

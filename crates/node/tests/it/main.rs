@@ -13,6 +13,7 @@
 mod bad_input;
 mod cli;
 mod crash;
+mod engines_cli;
 mod follower;
 mod node_common;
 mod observability;
