@@ -56,6 +56,24 @@ pub enum StoreError {
     /// The store was closed ([`crate::Store::close`]); nothing more can be read or committed.
     #[error("the store is closed")]
     Closed,
+    /// A commit's frame could not be made durable after it was applied in memory, so memory
+    /// and disk may disagree: the store refuses every later call, and a restart recovers the
+    /// last frame on disk.
+    #[error("the store is poisoned: {reason}")]
+    Poisoned {
+        /// The failure that poisoned it (e.g. the log append's I/O error).
+        reason: String,
+    },
+    /// The state would exceed the bound of a store that keeps it all in memory
+    /// ([`crate::LogStoreOptions::max_state_bytes`]): the commit was refused whole, or the
+    /// store refused to start.
+    #[error("state of {state_bytes} bytes exceeds the bound of {max_bytes} bytes")]
+    StateTooLarge {
+        /// The state's bytes (64 per address plus the values) at the point of refusal.
+        state_bytes: u64,
+        /// The configured bound.
+        max_bytes: u64,
+    },
     /// A failure injected by a test with `fail_next_commit_after`; the commit was abandoned.
     #[error("injected failure after {writes} state writes")]
     Injected {
@@ -65,15 +83,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// How the manager handles the error: a frame-number mismatch or corrupt data means the
-    /// node cannot go on safely ([`Severity::Critical`]); an I/O, database or injected failure
+    /// How the manager handles the error: a frame-number mismatch, corrupt data, a poisoned
+    /// store or a state past its memory bound means the node cannot go on safely
+    /// ([`Severity::Critical`]); an I/O, database or injected failure
     /// left the last committed frame intact and may pass ([`Severity::Temporary`]).
     pub fn severity(&self) -> Severity {
         match self {
             StoreError::FrameMismatch { .. }
             | StoreError::FrameOverflow { .. }
             | StoreError::Corrupt { .. }
-            | StoreError::Closed => Severity::Critical,
+            | StoreError::Closed
+            | StoreError::Poisoned { .. }
+            | StoreError::StateTooLarge { .. } => Severity::Critical,
             StoreError::Io { .. } | StoreError::Redb { .. } | StoreError::Injected { .. } => {
                 Severity::Temporary
             }

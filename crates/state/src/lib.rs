@@ -45,6 +45,7 @@
 mod changes;
 mod error;
 mod lattice;
+mod log_store;
 mod memory;
 mod overlay;
 mod redb_store;
@@ -53,6 +54,7 @@ mod store;
 pub use changes::ChangeSet;
 pub use error::{Result, StoreError};
 pub use lattice::{Lattice, StateRoot};
+pub use log_store::{LogStore, LogStoreOptions};
 pub use memory::MemoryStore;
 pub use overlay::Overlay;
 pub use redb_store::{RedbOptions, RedbStore};

@@ -7,6 +7,7 @@
 )]
 
 mod crash;
+mod log_store;
 mod overlay;
 mod roots;
 mod stores;

@@ -1,4 +1,4 @@
-//! Both stores: atomic commits under injected failure, snapshot isolation, frame numbers,
+//! Every store: atomic commits under injected failure, snapshot isolation, frame numbers,
 //! receipts, and agreement between the in-memory and the redb store.
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use switchyard_router::{Address, StateError};
 use switchyard_state::{
-    ChangeSet, Head, MemoryStore, RedbOptions, RedbStore, StateRoot, Store, StoreError,
+    ChangeSet, Head, LogStore, MemoryStore, RedbOptions, RedbStore, StateRoot, Store, StoreError,
 };
 use tempfile::TempDir;
 
@@ -43,8 +43,20 @@ fn redb() -> Subject {
     }
 }
 
-fn subjects() -> [Subject; 2] {
-    [memory(), redb()]
+fn log() -> Subject {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LogStore::open(dir.path()).unwrap());
+    let handle = Arc::clone(&store);
+    Subject {
+        name: "log",
+        store,
+        fail_after: Box::new(move |n| handle.fail_next_commit_after(n)),
+        _dir: Some(dir),
+    }
+}
+
+fn subjects() -> [Subject; 3] {
+    [memory(), redb(), log()]
 }
 
 fn commit(store: &dyn Store, frame: u64, changes: &ChangeSet) -> Result<Head, StoreError> {
@@ -306,7 +318,7 @@ fn the_receipt_is_built_once_from_the_new_root() {
 
 #[test]
 fn memory_and_redb_stores_agree_frame_by_frame_and_with_a_full_scan() {
-    let [memory, redb] = subjects();
+    let [memory, redb, _] = subjects();
     let mut model = BTreeMap::new();
     for frame in 1..=15 {
         let changes = workload_frame(frame, 400);
