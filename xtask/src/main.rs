@@ -5,6 +5,8 @@
 //!   directory and fail if the committed code differs.
 //! - `ci`: every check CI runs, in order, stopping at the first failure.
 //! - `bench [ARGS]`: the standard benchmark suite in release mode.
+//! - `fuzz [--seconds N] [--target T]`: coverage-guided fuzzing of `fuzz/`'s targets with
+//!   AFL++ (cargo-afl, on stable), keeping what it finds in `fuzz/corpus/`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +14,7 @@ use std::process::ExitCode;
 mod bench;
 mod ci;
 mod codegen;
+mod fuzz;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,8 +26,11 @@ fn main() -> ExitCode {
         "codegen" => codegen::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <codegen [--check] | ci | bench [ARGS]>");
+            println!(
+                "usage: cargo xtask <codegen [--check] | ci | bench [ARGS] | fuzz [--seconds N] [--target T]>"
+            );
             Ok(())
         }
         other => Err(format!("unknown command `{other}`; try `cargo xtask help`")),
