@@ -5,6 +5,8 @@
 //!   directory and fail if the committed code differs.
 //! - `ci`: every check CI runs, in order, stopping at the first failure.
 //! - `bench [ARGS]`: the standard benchmark suite in release mode.
+//! - `crash [--runs N] [--seed S]`, `overload [--seconds N]`: the node's crash campaign and
+//!   overload run against a real `switchyard serve`, in release mode (`campaign.rs`).
 //! - `fuzz [--seconds N] [--target T]`: coverage-guided fuzzing of `fuzz/`'s targets with
 //!   AFL++ (cargo-afl, on stable), keeping what it finds in `fuzz/corpus/`.
 
@@ -12,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod campaign;
 mod ci;
 mod codegen;
 mod fuzz;
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
         "codegen" => codegen::run(rest),
         "ci" => ci::run(rest),
         "bench" => bench::run(rest),
+        "crash" | "overload" => campaign::run(command, rest),
         "fuzz" => fuzz::run(rest),
         "help" | "--help" | "-h" => {
             println!(

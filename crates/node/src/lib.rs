@@ -27,6 +27,7 @@
 
 pub mod bench;
 pub mod bench_node;
+pub mod campaign;
 pub mod client;
 pub mod commands;
 pub mod config;

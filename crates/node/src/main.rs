@@ -72,6 +72,8 @@ enum Command {
     },
     /// Run benchmark workloads and print a JSON report on stdout.
     Bench(BenchArgs),
+    #[command(hide = true, subcommand)]
+    Campaign(switchyard_node::campaign::CampaignCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +168,7 @@ fn run(cli: Cli) -> Result<(), NodeError> {
             init_logs(LogFormat::Text, "warn");
             bench_command(args)
         }
+        Command::Campaign(command) => switchyard_node::campaign::run(command),
         Command::Serve(args) => {
             let config = ServeConfig::resolve(args)?;
             init_logs(config.log_format, "info");

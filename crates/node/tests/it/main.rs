@@ -11,6 +11,7 @@
 )]
 
 mod bad_input;
+mod campaign;
 mod cli;
 mod crash;
 mod engines_cli;
