@@ -14,7 +14,7 @@ use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{MessageRequest, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::{Call, Domain, Engine, ExecutionContext, fees};
-use switchyard_state::{ChangeSet, MemoryStore, Overlay, RedbStore, Store};
+use switchyard_state::{ChangeSet, LogStore, MemoryStore, Overlay, RedbStore, Store};
 use switchyard_token::TokenEngine;
 
 use crate::workload::{
@@ -30,6 +30,9 @@ pub enum StoreKind {
     Memory,
     /// redb with durable commits, in a temporary directory.
     Redb,
+    /// The log store (state in memory, a frame log synced per commit), in a temporary
+    /// directory; the run also times its reopening.
+    Log,
 }
 
 /// Which workload a run executes.
@@ -83,6 +86,9 @@ pub struct RunReport {
     pub rejected: usize,
     /// The final state root, hex.
     pub state_root: String,
+    /// For the log store: milliseconds to reopen it after the run (checkpoint and log replay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reopen_ms: Option<f64>,
 }
 
 /// Runs `workload` through a manager with `threads` workers on `store`.
@@ -100,6 +106,7 @@ pub fn run(
     let store_handle: Arc<dyn Store> = match store {
         StoreKind::Memory => Arc::new(MemoryStore::new()),
         StoreKind::Redb => Arc::new(RedbStore::open(directory.path())?),
+        StoreKind::Log => Arc::new(LogStore::open(directory.path())?),
     };
     let manager = Manager::builder()
         .engines(crate::engines::all())
@@ -146,6 +153,19 @@ pub fn run(
         progress.tick(done + 1);
     }
     progress.finish();
+    // The log store's start-up: reopen the directory the run committed to, as after a crash.
+    let mut reopen_ms = None;
+    if store == StoreKind::Log {
+        manager.close()?;
+        let started = Instant::now();
+        let reopened = LogStore::open(directory.path())?;
+        reopen_ms = Some(started.elapsed().as_secs_f64() * 1e3);
+        if reopened.head().map(|head| head.state_root.to_string()) != Some(root.clone()) {
+            return Err(NodeError::Bench(
+                "the reopened log store lost frames".into(),
+            ));
+        }
+    }
     let messages = count_messages(timed);
     Ok(RunReport {
         label: label.to_owned(),
@@ -164,6 +184,7 @@ pub fn run(
         failed,
         rejected,
         state_root: root,
+        reopen_ms,
     })
 }
 
@@ -321,6 +342,9 @@ impl Best {
 /// met, beside the figure, as it does for each ratio.
 pub const PREVERIFIED_TPS_TARGET: f64 = 500_000.0;
 
+/// Accounts of the suite's large-state runs (`durable_vs_memory`).
+pub const LARGE_STATE_ACCOUNTS: usize = 1_000_000;
+
 /// Runs the standard suite and returns its JSON report.
 pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let transfer = |conflict_ppm| {
@@ -352,6 +376,20 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         "generating and signing {} compute executions...",
         options.messages
     );
+    // Preverified transfers among 1,000,000 accounts (ten per message in smaller smoke runs),
+    // the durable store against memory.
+    let large_accounts = LARGE_STATE_ACCOUNTS.min(options.messages.saturating_mul(10));
+    eprintln!(
+        "generating and signing {} transfers among {large_accounts} accounts...",
+        options.messages
+    );
+    let million = workload::transfers(TransferParams {
+        seed: options.seed,
+        accounts: large_accounts,
+        messages: options.messages,
+        frame_size: options.frame_size,
+        conflict_ppm: 0,
+    });
     let apps = workload::compute(ComputeParams {
         seed: options.seed,
         apps: options.frame_size,
@@ -372,6 +410,8 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let mut graph_two = Best::default();
     let mut compute_one = Best::default();
     let mut compute_two = Best::default();
+    let mut durable_1m = Best::default();
+    let mut memory_1m = Best::default();
     let (mut verify, mut direct) = (0.0_f64, 0.0_f64);
     for round in 1..=options.rounds.max(1) {
         eprintln!("round {round} of {}", options.rounds.max(1));
@@ -420,6 +460,20 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
             true,
         )?);
         redb.add(run("redb, 2 threads", &free, 2, StoreKind::Redb, false)?);
+        memory_1m.add(run(
+            "1M accounts, memory, 2 threads",
+            &million,
+            2,
+            StoreKind::Memory,
+            true,
+        )?);
+        durable_1m.add(run(
+            "1M accounts, log, 2 threads",
+            &million,
+            2,
+            StoreKind::Log,
+            true,
+        )?);
         graph_one.add(run(
             "hypergraph, 1 thread",
             &graphs,
@@ -448,10 +502,13 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
     let graph_two = graph_two.take()?;
     let compute_one = compute_one.take()?;
     let compute_two = compute_two.take()?;
+    let durable_1m = durable_1m.take()?;
+    let memory_1m = memory_1m.take()?;
     if serial.state_root != parallel.state_root
         || compute_one.state_root != compute_two.state_root
         || hot_serial.state_root != hot_parallel.state_root
         || graph_one.state_root != graph_two.state_root
+        || durable_1m.state_root != memory_1m.state_root
     {
         return Err(NodeError::Bench(
             "parallel and serial runs reached different state roots".into(),
@@ -480,6 +537,7 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         ),
         ratio("manager_overhead", preverified_one.tps, direct, 0.9),
         ratio("redb_vs_memory", redb.tps, parallel.tps, 0.5),
+        ratio("durable_vs_memory", durable_1m.tps, memory_1m.tps, 0.6),
         ratio(
             "hypergraph_parallel_speedup",
             graph_two.tps,
@@ -509,8 +567,12 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
         "compute_tps_2_threads": compute_two.tps,
         "verify_rate_2_threads": verify,
         "direct_engine_tps": direct,
+        "durable_accounts": large_accounts,
+        "durable_tps_1m": durable_1m.tps,
+        "memory_tps_1m": memory_1m.tps,
+        "durable_recovery_ms_1m": durable_1m.reopen_ms,
         "peak_rss_kb": peak_rss_kb(),
-        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb, graph_one, graph_two, compute_one, compute_two],
+        "runs": [serial, parallel, hot_serial, hot_parallel, preverified_one, preverified_two, redb, graph_one, graph_two, compute_one, compute_two, memory_1m, durable_1m],
     }))
 }
 
