@@ -9,7 +9,10 @@
 //!   and atomic frame commits (changes, receipt, root and head in one transaction).
 //!   [`MemoryStore`] keeps state in a hash map, committed in place when no snapshot holds
 //!   the frame and on a copy otherwise (tests, benches); [`RedbStore`] is the
-//!   crash-safe embedded default, one redb file in the node's data directory.
+//!   crash-safe embedded default, one redb file in the node's data directory; [`LogStore`]
+//!   serves the state from memory (bounded by [`LogStoreOptions::max_state_bytes`]) and makes
+//!   each frame durable by appending it to a log synced once per commit, with checkpoints in
+//!   the background: a commit's cost grows with the frame, not with the state.
 //! - [`StateRoot`]: a lattice (homomorphic multiset) hash over BLAKE3 of the whole state, in
 //!   the manner of Solana's accounts lattice hash: order-independent and updated at a cost
 //!   proportional to a frame's changes. [`Lattice`] documents the construction.

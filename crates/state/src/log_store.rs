@@ -1309,3 +1309,77 @@ impl Drop for LogStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_router::Domain;
+
+    fn changes(n: u8) -> ChangeSet {
+        let mut changes = ChangeSet::new();
+        changes.put(Address::new(Domain([1; 32]), [n; 32]), vec![n; 40]);
+        changes
+    }
+
+    #[test]
+    fn a_failed_append_poisons_the_store_and_a_reopen_recovers_the_last_logged_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LogStore::open(dir.path()).unwrap();
+        let head = store
+            .commit(1, &changes(1), &mut |_| b"one".to_vec())
+            .unwrap();
+        // The segment's handle swapped for a read-only one: the next append fails.
+        {
+            let mut writer = store.writer.lock();
+            let writer = writer.as_mut().unwrap();
+            let path = dir.path().join(segment_name(1));
+            writer.segment = Some((1, Arc::new(File::open(path).unwrap())));
+        }
+        let error = store
+            .commit(2, &changes(2), &mut |_| b"two".to_vec())
+            .unwrap_err();
+        assert!(matches!(error, StoreError::Poisoned { .. }), "{error}");
+        assert_eq!(error.severity(), switchyard_router::Severity::Critical);
+        assert!(error.to_string().contains("frame 2"), "{error}");
+        assert!(matches!(store.snapshot(), Err(StoreError::Poisoned { .. })));
+        assert!(matches!(store.receipt(1), Err(StoreError::Poisoned { .. })));
+        assert!(matches!(
+            store.commit(3, &changes(3), &mut |_| Vec::new()),
+            Err(StoreError::Poisoned { .. })
+        ));
+        drop(store);
+
+        let reopened = LogStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.head(), Some(head));
+        assert_eq!(reopened.receipt(1).unwrap(), Some(b"one".to_vec()));
+        assert_eq!(reopened.receipt(2).unwrap(), None);
+        assert_eq!(reopened.recompute_root().unwrap(), head.state_root);
+    }
+
+    #[test]
+    fn headers_are_checked_and_records_parse_back() {
+        let header = encode_header(LOG_MAGIC, 5, 9);
+        let mut record = header.to_vec();
+        record.extend_from_slice(b"hello");
+        let checksum = blake3::hash(&record);
+        record.extend_from_slice(checksum.as_bytes());
+        match parse_record(&record, 0, LOG_MAGIC) {
+            Parsed::Record { frame, body, next } => {
+                assert_eq!((frame, body, next), (9, &b"hello"[..], record.len()));
+            }
+            _ => panic!("a whole record"),
+        }
+        assert!(matches!(
+            parse_record(&record, record.len(), LOG_MAGIC),
+            Parsed::End
+        ));
+        assert!(matches!(
+            parse_record(&record, 0, RECEIPT_MAGIC),
+            Parsed::Bad { torn: false, .. }
+        ));
+        assert!(matches!(
+            parse_record(record.get(..record.len() - 1).unwrap(), 0, LOG_MAGIC),
+            Parsed::Bad { torn: true, .. }
+        ));
+    }
+}
