@@ -6,6 +6,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use switchyard_metrics::{Metrics, Op, Status};
 use switchyard_proto::v1::{Capability, MessageStatus};
+use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::{
     BigUint, Domain, ExecutionContext, MemoryView, RouteTable, StateRead, StateWrite,
 };
@@ -125,6 +126,65 @@ impl Manager {
             message,
             |ctx, prepared, committed| self.check(ctx, prepared, committed),
         )
+    }
+
+    /// Validates many messages against one snapshot of the last committed state: for each
+    /// `(target, message)`, the verdict [`Manager::validate_message`] would give, in order.
+    /// The signatures of all of them are batch-verified at once (as a frame verifies them);
+    /// when the batch fails, each message's signatures are verified one by one, so that only
+    /// the bad ones are refused. Each message is recorded in the request metrics as one
+    /// validate call. For admission, where concurrent submissions are gathered: batch
+    /// verification costs about half as much per signature as one at a time.
+    pub fn validate_messages<T, M>(&self, frame_number: u64, messages: &[(T, M)]) -> Vec<Result<()>>
+    where
+        T: AsRef<[u8]>,
+        M: AsRef<[u8]>,
+    {
+        let started = Instant::now();
+        let Ok(snapshot) = self.inner.executor.store.snapshot() else {
+            // Each message alone, so that each gets the store's error as it stands.
+            return messages
+                .iter()
+                .map(|(target, message)| {
+                    self.validate_message(frame_number, target.as_ref(), message.as_ref())
+                })
+                .collect();
+        };
+        let state = snapshot.as_ref();
+        let ctx = self.context(frame_number, 1);
+        let network_id = self.inner.executor.network_id;
+        // Decode, route and read every signature first; verify them all in one batch.
+        let prepared: Vec<Result<(Prepared<'_>, Vec<SignatureCheck>)>> = messages
+            .iter()
+            .map(|(target, message)| {
+                let prepared = self.prepare(&ctx, target.as_ref(), message.as_ref(), state)?;
+                let checks = signature_checks(&prepared, network_id)?;
+                Ok((prepared, checks))
+            })
+            .collect();
+        let batch_ok = verify_batch(
+            prepared
+                .iter()
+                .flatten()
+                .flat_map(|(_, checks)| checks.iter()),
+        );
+        prepared
+            .into_iter()
+            .map(|entry| {
+                let mut engine = "none";
+                let result = entry.and_then(|(prepared, checks)| {
+                    engine = prepared.engine_name();
+                    if !batch_ok {
+                        for check in &checks {
+                            check.verify()?;
+                        }
+                    }
+                    validate(&ctx, &prepared, state)
+                });
+                self.observe(engine, Op::Validate, &result, started);
+                result
+            })
+            .collect()
     }
 
     /// Acquires the message's access set (signers' native accounts included) in the lock

@@ -325,3 +325,48 @@ proptest! {
         prop_assert!(state.into_changes().is_empty());
     }
 }
+
+#[test]
+fn validate_messages_gives_each_message_the_verdict_of_validate_message() {
+    let mut m = market(2);
+    let valid_bundle = swap(&mut m).to_canonical_bytes();
+    let lone = m.carol.transfer(m.x, m.alice.public_key(), 1);
+    let mut batch: Vec<(Vec<u8>, Vec<u8>)> = vec![
+        (m.x.0.to_vec(), valid_bundle),
+        (lone.target.0.to_vec(), lone.to_bytes()),
+        (m.x.0.to_vec(), vec![0, 0, 5, 9, 0xff]),
+    ];
+    // Every relay attack, among valid messages: the batch fails, then one by one names them.
+    batch.extend(
+        attacks(&mut m)
+            .into_iter()
+            .map(|(_, target, bytes, _)| (target.0.to_vec(), bytes)),
+    );
+    let verdicts = m.manager.validate_messages(2, &batch);
+    assert_eq!(verdicts.len(), batch.len());
+    for ((target, bytes), verdict) in batch.iter().zip(&verdicts) {
+        let alone = m.manager.validate_message(2, target, bytes);
+        match (verdict, &alone) {
+            (Ok(()), Ok(())) => {}
+            (Err(batched), Err(single)) => {
+                assert_eq!(batched.to_string(), single.to_string());
+                assert_eq!(batched.status(), single.status());
+            }
+            _ => panic!("batched {verdict:?}, alone {alone:?}"),
+        }
+    }
+    assert!(verdicts[0].is_ok() && verdicts[1].is_ok());
+    assert!(verdicts[3..].iter().all(Result::is_err));
+    // An all-valid batch passes in one verification.
+    assert!(
+        m.manager
+            .validate_messages(2, &batch[..2])
+            .iter()
+            .all(Result::is_ok)
+    );
+    assert!(
+        m.manager
+            .validate_messages::<Vec<u8>, Vec<u8>>(2, &[])
+            .is_empty()
+    );
+}
