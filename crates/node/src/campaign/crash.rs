@@ -124,6 +124,8 @@ pub struct CrashReport {
     pub statuses_checked: u64,
     /// Frames rebuilt and re-executed in process at the end.
     pub frames_replayed: u64,
+    /// Seconds the whole campaign took.
+    pub seconds: f64,
     /// Differences found (must be 0).
     pub mismatches: usize,
     /// The first differences, described.
@@ -143,11 +145,12 @@ impl CrashReport {
     /// One line per figure, for people.
     pub fn summary(&self) -> String {
         let mut text = format!(
-            "crash campaign: seed {}, runs {}, kills {}, mismatches {}\n  final head frame {}, submitted {}, accepted {}, refused (RESOURCE_EXHAUSTED) {}, committed {}\n  receipts compared across restarts {}, committed statuses checked {}, frames replayed in process {}\n",
+            "crash campaign: seed {}, runs {}, kills {}, mismatches {} ({:.1} s)\n  final head frame {}, submitted {}, accepted {}, refused (RESOURCE_EXHAUSTED) {}, committed {}\n  receipts compared across restarts {}, committed statuses checked {}, frames replayed in process {}\n",
             self.seed,
             self.runs,
             self.kills,
             self.mismatches,
+            self.seconds,
             self.frames,
             self.submitted,
             self.accepted,
@@ -186,6 +189,8 @@ struct Ledger {
     receipts: BTreeMap<u64, Vec<u8>>,
     /// Messages reported committed.
     reported: Vec<Reported>,
+    /// How many of them a restart already checked.
+    reported_checked: usize,
     /// The highest head seen: (frame, root).
     head_seen: Option<(u64, Vec<u8>)>,
 }
@@ -260,12 +265,13 @@ pub fn run(options: &CrashOptions) -> Result<CrashReport, NodeError> {
         seed: options.seed,
         ..CrashReport::default()
     };
+    let started = Instant::now();
     let spread = options.max_run.saturating_sub(options.min_run);
     let spread_ms = u64::try_from(spread.as_millis()).unwrap_or(u64::MAX);
     for run in 1..=options.runs {
         let node = ServeProcess::start(&command)?;
         if run > 1 {
-            runtime.block_on(check_restart(&node.grpc, &ledger, &mut report))?;
+            runtime.block_on(check_restart(&node.grpc, &ledger, false, &mut report))?;
         }
         let delay = options.min_run + Duration::from_millis(rng.below(spread_ms.saturating_add(1)));
         let load_seed = rng.next_u64();
@@ -287,13 +293,14 @@ pub fn run(options: &CrashOptions) -> Result<CrashReport, NodeError> {
     }
     // The last restart: check it, then rebuild every frame in process.
     let node = ServeProcess::start(&command)?;
-    runtime.block_on(check_restart(&node.grpc, &ledger, &mut report))?;
+    runtime.block_on(check_restart(&node.grpc, &ledger, true, &mut report))?;
     let frames = runtime.block_on(all_receipts(&node.grpc))?;
     node.kill()?;
     replay(&frames, &ledger.lock(), &mut report)?;
     report.submitted = counters.submitted.load(Ordering::Relaxed);
     report.accepted = counters.accepted.load(Ordering::Relaxed);
     report.refused = counters.refused.load(Ordering::Relaxed);
+    report.seconds = started.elapsed().as_secs_f64();
     if report.mismatches > 0 {
         report.kept = Some(match temp {
             Some(temp) => temp.keep(),
@@ -523,10 +530,12 @@ async fn receipt(
     }
 }
 
-/// The checks after a restart (see the module docs).
+/// The checks after a restart (see the module docs); the statuses reported since the last
+/// restart, or every one with `all`.
 async fn check_restart(
     url: &str,
     ledger: &Mutex<Ledger>,
+    all: bool,
     report: &mut CrashReport,
 ) -> Result<(), NodeError> {
     let mut client = NodeClient::new(channel(url).await?);
@@ -536,11 +545,16 @@ async fn check_restart(
         .map_err(rpc("head"))?
         .into_inner();
     let (head_seen, receipts, reported) = {
-        let ledger = ledger.lock();
+        let mut ledger = ledger.lock();
+        let from = match all {
+            true => 0,
+            false => ledger.reported_checked,
+        };
+        ledger.reported_checked = ledger.reported.len();
         (
             ledger.head_seen.clone(),
             ledger.receipts.clone(),
-            ledger.reported.clone(),
+            ledger.reported.get(from..).unwrap_or_default().to_vec(),
         )
     };
     let mut cache: HashMap<u64, Option<(FrameReceipt, Vec<u8>)>> = HashMap::new();
