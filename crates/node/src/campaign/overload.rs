@@ -5,15 +5,16 @@
 //! What it requires (each a failure otherwise):
 //! - **memory**: the node's peak resident set (`VmHWM` of `/proc/PID/status`, read after the
 //!   flood and the drain) stays under [`OverloadOptions::rss_bound_kb`]. The documented bound,
-//!   [`DEFAULT_RSS_BOUND_KB`] (512 MiB for 64 clients), is what the node holds: about 40 MiB
-//!   idle; about 2.5 MiB more per concurrent client, for each submit in flight is validated
-//!   on a blocking thread of its own, with its own allocator heap, and each connection keeps
-//!   its HTTP/2 buffers (measured on 2 cores, release: 82 MiB with 8 clients, 149 MiB with 32,
-//!   132 MiB with 64 small-message clients); the large messages' buffers that those heaps keep
-//!   for reuse (mimalloc returns freed memory after 10 s); the mempool's byte bound (1 MiB
-//!   here) and one frame's decoded messages and overlays. Measured with 64 clients, 16 of them
-//!   large: 230 MiB release, 245 to 320 MiB debug (5 to 15 s floods), flat once the blocking
-//!   threads exist: the bound leaves room for a slower machine, not for growth;
+//!   [`DEFAULT_RSS_BOUND_KB`] (384 MiB for 64 clients), is what the node may hold: about
+//!   40 MiB idle; per connection its HTTP/2 buffers and one request in flight (at most
+//!   64 KiB here); the allocator's heaps of the threads that admit and execute, with the large
+//!   messages' buffers they keep for reuse (mimalloc returns freed memory after 10 s); the
+//!   mempool's byte bound (1 MiB here) and one frame's decoded messages and overlays.
+//!   Measured on 2 cores with 64 clients, 16 of them large, batched admission: 150 to 155 MiB
+//!   in release over 10 to 40 s floods, flat; 155 to 190 MiB in debug over 5 to 15 s. The
+//!   bound is about twice that: room for a slower machine, none for growth with time (an
+//!   admission that validated each submit on a blocking thread of its own grew to 770 MiB
+//!   and 310 threads in a 40 s flood);
 //! - **refusals**: the excess is refused with `RESOURCE_EXHAUSTED` (at least one), and nothing
 //!   else is refused;
 //! - **responsiveness**: while flooding, a prober on its own connection asks the standard
@@ -51,9 +52,9 @@ use tonic_health::pb::health_client::HealthClient;
 use super::process::{ServeCommand, ServeProcess, channel};
 use crate::NodeError;
 
-/// The documented bound of the node's peak resident set under the flood, KiB (512 MiB; see
+/// The documented bound of the node's peak resident set under the flood, KiB (384 MiB; see
 /// the module docs for what it is made of).
-pub const DEFAULT_RSS_BOUND_KB: u64 = 512 * 1024;
+pub const DEFAULT_RSS_BOUND_KB: u64 = 384 * 1024;
 
 /// The overload run's network id.
 const NETWORK_ID: u32 = 7_331;
