@@ -1,6 +1,11 @@
 //! `switchyard bench --suite node`: a node on loopback, in this process, driven by concurrent
-//! gRPC clients submitting signed transfers for a bounded time; compared with the in-process
+//! gRPC clients submitting signed transfers for a bounded time, twice: one message per `Submit`
+//! call, then [`SUBMIT_BATCH`] messages per `SubmitBatch` call; each compared with the in-process
 //! executor on the same kind of workload and store in the same run.
+//!
+//! The transfers are signed before the clock starts (as the in-process executor's are), so
+//! that the figures are the node's work, not the clients' signing, which on a loopback bench
+//! shares the node's cores; a client that runs out of them signs more as it goes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +18,8 @@ use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::NATIVE_TOKEN;
 use switchyard_state::RedbStore;
 use switchyard_token::TokenClient;
+
+use switchyard_proto::v1::SubmitRequest;
 
 use crate::NodeError;
 use crate::client::Client;
@@ -55,7 +62,50 @@ pub struct NodeSuiteReport {
     pub ratio: f64,
     /// Peak resident memory of the process, KiB.
     pub peak_rss_kb: u64,
+    /// Transfers signed before the clock started, for each run (see the module docs).
+    pub presigned: u64,
+    /// The same run with [`SUBMIT_BATCH`] messages per `SubmitBatch` call.
+    pub batched: BatchedFigures,
 }
+
+/// The figures of the run whose clients submit with `SubmitBatch`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchedFigures {
+    /// Messages per call.
+    pub batch: usize,
+    /// Messages committed (applied) end to end.
+    pub committed: u64,
+    /// Committed messages per second, first submit to last commit.
+    pub end_to_end_tps: f64,
+    /// SubmitBatch round trip, milliseconds.
+    pub submit_p50_ms: f64,
+    /// SubmitBatch round trip, milliseconds.
+    pub submit_p99_ms: f64,
+    /// Submit to committed (head observed), milliseconds.
+    pub commit_p50_ms: f64,
+    /// Submit to committed (head observed), milliseconds.
+    pub commit_p99_ms: f64,
+    /// `end_to_end_tps / in_process_tps`.
+    pub ratio: f64,
+}
+
+/// Messages per `SubmitBatch` call in the batched run.
+pub const SUBMIT_BATCH: usize = 64;
+
+/// Transfers the in-process executor runs (frames of the suite's frame size).
+const IN_PROCESS_MESSAGES: u64 = 200_000;
+
+/// How submissions travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Submission {
+    /// One message per `Submit`.
+    Unary,
+    /// Up to this many messages per `SubmitBatch`.
+    Batch(usize),
+}
+
+/// One client's transfers, signed in nonce order from nonce 1.
+type Signed = Vec<(Vec<u8>, Vec<u8>)>;
 
 fn key(i: usize) -> SigningKey {
     SigningKey::from_bytes(&blake3::derive_key(
@@ -86,6 +136,13 @@ fn percentile_ms(values: &mut [Duration], p: usize) -> f64 {
 
 /// Runs the node suite.
 pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeError> {
+    let in_process_tps = in_process(options, IN_PROCESS_MESSAGES)?;
+    // Enough signed transfers for the node to run as fast as the executor for the whole run.
+    let clients = options.clients.max(1);
+    let per_client = (in_process_tps * options.duration.as_secs_f64()) as usize / clients + 1;
+    let pools = presign(clients, per_client);
+    let presigned = pools.iter().map(Vec::len).sum::<usize>() as u64;
+    let pools = Arc::new(pools);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,8 +150,14 @@ pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeErro
             context: "starting the async runtime",
             source,
         })?;
-    let (committed, tps, mut submits, mut commits) = runtime.block_on(end_to_end(options))?;
-    let in_process_tps = in_process(options, committed.max(1))?;
+    let ratio = |tps: f64| match in_process_tps > 0.0 {
+        true => tps / in_process_tps,
+        false => 0.0,
+    };
+    let (committed, tps, mut submits, mut commits) =
+        runtime.block_on(end_to_end(options, Submission::Unary, Arc::clone(&pools)))?;
+    let (b_committed, b_tps, mut b_submits, mut b_commits) =
+        runtime.block_on(end_to_end(options, Submission::Batch(SUBMIT_BATCH), pools))?;
     Ok(NodeSuiteReport {
         suite: "node",
         clients: options.clients,
@@ -105,17 +168,68 @@ pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeErro
         commit_p50_ms: percentile_ms(&mut commits, 50),
         commit_p99_ms: percentile_ms(&mut commits, 99),
         in_process_tps,
-        ratio: match in_process_tps > 0.0 {
-            true => tps / in_process_tps,
-            false => 0.0,
-        },
+        ratio: ratio(tps),
         peak_rss_kb: crate::bench::peak_rss_kb(),
+        presigned,
+        batched: BatchedFigures {
+            batch: SUBMIT_BATCH,
+            committed: b_committed,
+            end_to_end_tps: b_tps,
+            submit_p50_ms: percentile_ms(&mut b_submits, 50),
+            submit_p99_ms: percentile_ms(&mut b_submits, 99),
+            commit_p50_ms: percentile_ms(&mut b_commits, 50),
+            commit_p99_ms: percentile_ms(&mut b_commits, 99),
+            ratio: ratio(b_tps),
+        },
     })
+}
+
+/// Each client's first `per_client` transfers (to the next client), signed on every core.
+fn presign(clients: usize, per_client: usize) -> Vec<Signed> {
+    let sign = |i: usize| -> Signed {
+        let mut signer = TokenClient::new(key(i), 1337, 1);
+        let to = key((i + 1) % clients).verifying_key().to_bytes();
+        (0..per_client)
+            .map(|_| {
+                let (target, bytes) = signer.transfer(NATIVE_TOKEN, to, 1).into_parts();
+                (target.0.to_vec(), bytes)
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(clients);
+    let mut pools: Vec<Signed> = (0..clients).map(|_| Vec::new()).collect();
+    std::thread::scope(|scope| {
+        let sign = &sign;
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..clients)
+                        .step_by(threads)
+                        .map(|i| (i, sign(i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, pool) in worker.join().unwrap_or_default() {
+                if let Some(slot) = pools.get_mut(i) {
+                    *slot = pool;
+                }
+            }
+        }
+    });
+    pools
 }
 
 type Timings = (u64, f64, Vec<Duration>, Vec<Duration>);
 
-async fn end_to_end(options: NodeSuiteOptions) -> Result<Timings, NodeError> {
+async fn end_to_end(
+    options: NodeSuiteOptions,
+    submission: Submission,
+    pools: Arc<Vec<Signed>>,
+) -> Result<Timings, NodeError> {
     let dir = tempfile::tempdir().map_err(|source| NodeError::Io {
         context: "creating a temporary data dir",
         source,
@@ -187,33 +301,24 @@ async fn end_to_end(options: NodeSuiteOptions) -> Result<Timings, NodeError> {
     for i in 0..options.clients {
         let url = url.clone();
         let submitted = Arc::clone(&submitted);
+        let pools = Arc::clone(&pools);
         tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let Ok(mut client) = Client::connect(&url).await else {
-                return latencies;
+            let Ok(client) = Client::connect(&url).await else {
+                return Vec::new();
             };
-            let mut signer = TokenClient::new(key(i), 1337, 1);
-            let to = key((i + 1) % options.clients.max(1))
-                .verifying_key()
-                .to_bytes();
-            while Instant::now() < deadline {
-                let request = signer.transfer(NATIVE_TOKEN, to, 1);
-                loop {
-                    let at = Instant::now();
-                    match client.submit(&request).await {
-                        Ok(hash) => {
-                            submitted.lock().insert(hash.to_vec(), at);
-                            latencies.push(at.elapsed());
-                            break;
-                        }
-                        Err(_) if Instant::now() < deadline => {
-                            tokio::time::sleep(Duration::from_millis(2)).await;
-                        }
-                        Err(_) => return latencies,
-                    }
+            let pool = pools.get(i).map_or(&[][..], Vec::as_slice);
+            let clients = options.clients.max(1);
+            let mut messages = Messages {
+                presigned: pool.iter(),
+                signer: TokenClient::new(key(i), 1337, pool.len() as u64 + 1),
+                to: key((i + 1) % clients).verifying_key().to_bytes(),
+            };
+            match submission {
+                Submission::Unary => unary(client, &mut messages, &submitted, deadline).await,
+                Submission::Batch(size) => {
+                    batched(client, &mut messages, &submitted, deadline, size).await
                 }
             }
-            latencies
         }));
     }
     let mut submits = Vec::new();
@@ -237,6 +342,105 @@ async fn end_to_end(options: NodeSuiteOptions) -> Result<Timings, NodeError> {
     Ok((count, tps, submits, commits))
 }
 
+/// A client's transfers: the presigned ones, then signed as it goes.
+struct Messages<'a> {
+    presigned: std::slice::Iter<'a, (Vec<u8>, Vec<u8>)>,
+    signer: TokenClient,
+    to: [u8; 32],
+}
+
+impl Messages<'_> {
+    fn next(&mut self) -> (Vec<u8>, Vec<u8>) {
+        match self.presigned.next() {
+            Some(message) => message.clone(),
+            None => {
+                let (target, bytes) = self.signer.transfer(NATIVE_TOKEN, self.to, 1).into_parts();
+                (target.0.to_vec(), bytes)
+            }
+        }
+    }
+}
+
+type Submitted = Arc<Mutex<HashMap<Vec<u8>, Instant>>>;
+
+/// One `Submit` at a time, each retried until admitted (so nonces stay in order).
+async fn unary(
+    mut client: Client,
+    messages: &mut Messages<'_>,
+    submitted: &Submitted,
+    deadline: Instant,
+) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let (target, message) = messages.next();
+        loop {
+            let at = Instant::now();
+            let answer = client
+                .raw()
+                .submit(SubmitRequest {
+                    target: target.clone(),
+                    message: message.clone(),
+                })
+                .await;
+            match answer {
+                Ok(response) => {
+                    submitted
+                        .lock()
+                        .insert(response.into_inner().message_hash, at);
+                    latencies.push(at.elapsed());
+                    break;
+                }
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                Err(_) => return latencies,
+            }
+        }
+    }
+    latencies
+}
+
+/// One `SubmitBatch` of `size` at a time; the refused (a full mempool refuses a batch's
+/// tail) go again at the head of the next call, so nonces stay in order.
+async fn batched(
+    mut client: Client,
+    messages: &mut Messages<'_>,
+    submitted: &Submitted,
+    deadline: Instant,
+    size: usize,
+) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    let mut waiting: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(size);
+    while Instant::now() < deadline {
+        while waiting.len() < size {
+            waiting.push(messages.next());
+        }
+        let at = Instant::now();
+        let Ok(results) = client.submit_batch(waiting.clone()).await else {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            continue;
+        };
+        latencies.push(at.elapsed());
+        let mut refused = Vec::new();
+        {
+            let mut submitted = submitted.lock();
+            for (message, result) in waiting.drain(..).zip(results) {
+                match result.code {
+                    0 => {
+                        submitted.insert(result.message_hash, at);
+                    }
+                    _ => refused.push(message),
+                }
+            }
+        }
+        if !refused.is_empty() {
+            waiting = refused;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    latencies
+}
+
 /// The in-process executor: the same clients' transfers in frames of `frame_max`, on a
 /// fresh redb store, signatures verified in the frame.
 fn in_process(options: NodeSuiteOptions, messages: u64) -> Result<f64, NodeError> {
@@ -251,18 +455,13 @@ fn in_process(options: NodeSuiteOptions, messages: u64) -> Result<f64, NodeError
         .build()?;
     manager.genesis(0, &genesis(options.clients).changes()?)?;
     let clients = options.clients.max(1);
-    let mut signers: Vec<TokenClient> = (0..clients)
-        .map(|i| TokenClient::new(key(i), 1337, 1))
+    let per_client = usize::try_from(messages).unwrap_or(usize::MAX) / clients;
+    let pools = presign(clients, per_client);
+    // Round robin over the clients, each in nonce order.
+    let all: Vec<(Vec<u8>, Vec<u8>)> = (0..per_client)
+        .flat_map(|n| pools.iter().filter_map(move |pool| pool.get(n).cloned()))
         .collect();
-    let mut all = Vec::new();
-    for n in 0..messages {
-        let i = usize::try_from(n).unwrap_or(0) % clients;
-        let to = key((i + 1) % clients).verifying_key().to_bytes();
-        if let Some(signer) = signers.get_mut(i) {
-            let (target, bytes) = signer.transfer(NATIVE_TOKEN, to, 1).into_parts();
-            all.push((target.0.to_vec(), bytes));
-        }
-    }
+    let messages = all.len() as u64;
     let started = Instant::now();
     for (number, chunk) in (1..).zip(all.chunks(options.frame_max.max(1))) {
         let mut frame = Frame::new(number);

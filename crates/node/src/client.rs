@@ -9,7 +9,7 @@ use switchyard_proto::v1::status_response::State;
 use switchyard_proto::v1::{
     AccountRequest, AccountResponse, FrameReceipt, HeadRequest, InfoRequest, InfoResponse,
     MessageStatus, NodeHead, QueryRequest, QueryResponse, ReceiptRequest, StatusRequest,
-    StatusResponse, SubmitRequest, WatchHeadsRequest,
+    StatusResponse, SubmitBatchRequest, SubmitRequest, SubmitResult, WatchHeadsRequest,
 };
 use switchyard_router::auth::SigningKey;
 use switchyard_router::{Key, SignedRequest, Signer};
@@ -134,6 +134,27 @@ impl Client {
             .into_inner();
         <[u8; 32]>::try_from(response.message_hash.as_slice())
             .map_err(|_| NodeError::Answer("a message hash that is not 32 bytes".into()))
+    }
+
+    /// Submits many messages, `(target, canonical bytes)`, in one call (see `SubmitBatch`);
+    /// returns a result per message, in order: code 0 and the hash when admitted, else the
+    /// code and reason `Submit` would have answered.
+    pub async fn submit_batch(
+        &mut self,
+        messages: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Vec<SubmitResult>, NodeError> {
+        Ok(self
+            .node
+            .submit_batch(SubmitBatchRequest {
+                submissions: messages
+                    .into_iter()
+                    .map(|(target, message)| SubmitRequest { target, message })
+                    .collect(),
+            })
+            .await
+            .map_err(rpc("submit_batch"))?
+            .into_inner()
+            .results)
     }
 
     /// The status of a message.

@@ -114,6 +114,29 @@ impl MessageIndex {
         }
     }
 
+    /// For each of `hashes`, whether it was committed: one read transaction for them all.
+    pub fn committed(&self, hashes: &[[u8; 32]]) -> Result<Vec<bool>, NodeError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self
+            .db
+            .begin_read()
+            .map_err(|e| index_error("index read", e))?;
+        let table = tx
+            .open_table(MESSAGES)
+            .map_err(|e| index_error("index table", e))?;
+        hashes
+            .iter()
+            .map(|hash| {
+                table
+                    .get(hash.as_slice())
+                    .map(|value| value.is_some())
+                    .map_err(|e| index_error("index read", e))
+            })
+            .collect()
+    }
+
     /// Indexes every outcome of `receipt` (one transaction, made durable) and marks its frame
     /// indexed. A hash already indexed keeps its first location.
     pub fn record(&self, receipt: &FrameReceipt) -> Result<(), NodeError> {

@@ -254,8 +254,12 @@ pub async fn start(config: ServeConfig) -> Result<RunningNode, NodeError> {
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(
-            NodeServer::new(NodeService::new(Arc::clone(&state)))
-                .max_decoding_message_size(config.max_message_bytes.saturating_add(64 << 10)),
+            NodeServer::new(NodeService::new(Arc::clone(&state))).max_decoding_message_size(
+                config
+                    .max_message_bytes
+                    .max(crate::rpc::MAX_SUBMIT_BATCH_BYTES)
+                    .saturating_add(64 << 10),
+            ),
         )
         .add_service(
             ExecutionServer::new(ExecutionService::new(Arc::clone(&state), producer_handle))

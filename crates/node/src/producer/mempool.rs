@@ -101,6 +101,80 @@ impl Mempool {
         Ok(())
     }
 
+    /// Admits `entries` in order, each as [`Mempool::admit`] would, under one lock: `committed`
+    /// is asked once, for the hashes not pending, and answers one flag per hash. Returns a
+    /// verdict per entry, in order (a later copy of an entry in `entries` is a duplicate).
+    pub fn admit_batch(
+        &self,
+        entries: Vec<Entry>,
+        committed: impl FnOnce(&[[u8; 32]]) -> Result<Vec<bool>, RpcError>,
+    ) -> Vec<Result<(), RpcError>> {
+        if entries.is_empty() {
+            return Vec::new();
+        }
+        let mut state = self.state.lock();
+        if state.closed {
+            return entries
+                .iter()
+                .map(|_| Err(RpcError::ShuttingDown))
+                .collect();
+        }
+        let asked: Vec<[u8; 32]> = entries
+            .iter()
+            .map(|e| e.hash)
+            .filter(|hash| !state.pending.contains(hash))
+            .collect();
+        let flags = match committed(&asked) {
+            Ok(flags) if flags.len() == asked.len() => flags,
+            Ok(flags) => {
+                let error = format!("{} answers for {} hashes", flags.len(), asked.len());
+                return entries
+                    .iter()
+                    .map(|_| Err(RpcError::Internal(error.clone())))
+                    .collect();
+            }
+            Err(error) => {
+                let error = error.to_string();
+                return entries
+                    .iter()
+                    .map(|_| Err(RpcError::Internal(error.clone())))
+                    .collect();
+            }
+        };
+        let committed: HashSet<[u8; 32]> = asked
+            .into_iter()
+            .zip(flags)
+            .filter_map(|(hash, committed)| committed.then_some(hash))
+            .collect();
+        let mut notify = false;
+        let verdicts = entries
+            .into_iter()
+            .map(|entry| {
+                if state.pending.contains(&entry.hash) || committed.contains(&entry.hash) {
+                    return Err(RpcError::Duplicate(entry.hash));
+                }
+                let bytes = entry.message.len().saturating_add(entry.target.len());
+                if state.queue.len() >= self.limits.max_messages
+                    || state.bytes.saturating_add(bytes) > self.limits.max_bytes
+                {
+                    return Err(RpcError::MempoolFull {
+                        messages: state.queue.len(),
+                        bytes: state.bytes,
+                    });
+                }
+                state.pending.insert(entry.hash);
+                state.bytes = state.bytes.saturating_add(bytes);
+                state.queue.push_back(entry);
+                notify |= state.queue.len() >= self.limits.frame_max;
+                Ok(())
+            })
+            .collect();
+        if notify {
+            self.full_frame.notify_one();
+        }
+        verdicts
+    }
+
     /// Whether `hash` is queued or in the frame being executed.
     pub fn is_pending(&self, hash: &[u8; 32]) -> bool {
         self.state.lock().pending.contains(hash)
@@ -198,6 +272,59 @@ mod tests {
         assert!(matches!(
             pool.admit(entry(6, 10), |_| Ok(false)),
             Err(RpcError::ShuttingDown)
+        ));
+    }
+
+    #[test]
+    fn batch_admission_is_bounded_and_refuses_duplicates_within_and_across() {
+        let pool = Mempool::new(MempoolLimits {
+            max_messages: 3,
+            max_bytes: 1_000,
+            frame_max: 10,
+        });
+        assert!(pool.admit(entry(1, 10), |_| Ok(false)).is_ok());
+        let verdicts = pool.admit_batch(
+            vec![
+                entry(1, 10),
+                entry(2, 10),
+                entry(2, 10),
+                entry(3, 10),
+                entry(4, 2_000),
+                entry(5, 10),
+                entry(6, 10),
+            ],
+            // Asked only for the hashes not pending; 3 is committed.
+            |hashes| {
+                assert!(!hashes.contains(&[1; 32]));
+                Ok(hashes.iter().map(|h| *h == [3; 32]).collect())
+            },
+        );
+        let kinds: Vec<&str> = verdicts
+            .iter()
+            .map(|v| match v {
+                Ok(()) => "ok",
+                Err(RpcError::Duplicate(_)) => "duplicate",
+                Err(RpcError::MempoolFull { .. }) => "full",
+                Err(_) => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "duplicate",
+                "ok",
+                "duplicate",
+                "duplicate",
+                "full",
+                "ok",
+                "full"
+            ]
+        );
+        assert_eq!(pool.depth().0, 3);
+        pool.close();
+        assert!(matches!(
+            pool.admit_batch(vec![entry(7, 1)], |_| Ok(vec![false]))[..],
+            [Err(RpcError::ShuttingDown)]
         ));
     }
 }

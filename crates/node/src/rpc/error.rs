@@ -34,6 +34,9 @@ pub enum RpcError {
         /// Bytes queued.
         bytes: usize,
     },
+    /// The admission queue (submissions waiting for validation) is at its bound.
+    #[error("admission queue full: retry later")]
+    AdmissionFull,
     /// The producer's work queue is at its bound.
     #[error("the frame queue is full: retry later")]
     QueueFull,
@@ -87,7 +90,9 @@ impl RpcError {
             RpcError::Manager(error) => manager_code(error),
             RpcError::Malformed(_) | RpcError::Oversized { .. } => Code::InvalidArgument,
             RpcError::Duplicate(_) => Code::AlreadyExists,
-            RpcError::MempoolFull { .. } | RpcError::QueueFull => Code::ResourceExhausted,
+            RpcError::MempoolFull { .. } | RpcError::QueueFull | RpcError::AdmissionFull => {
+                Code::ResourceExhausted
+            }
             RpcError::ShuttingDown => Code::Unavailable,
             RpcError::WrongMode(_) | RpcError::Gap { .. } | RpcError::Conflict { .. } => {
                 Code::FailedPrecondition
@@ -116,7 +121,9 @@ impl RpcError {
             RpcError::Malformed(_) => "malformed",
             RpcError::Oversized { .. } => "oversized",
             RpcError::Duplicate(_) => "duplicate",
-            RpcError::MempoolFull { .. } | RpcError::QueueFull => "mempool_full",
+            RpcError::MempoolFull { .. } | RpcError::QueueFull | RpcError::AdmissionFull => {
+                "mempool_full"
+            }
             RpcError::ShuttingDown => "shutting_down",
             RpcError::WrongMode(_) => "wrong_mode",
             RpcError::NotFound(_)
@@ -190,6 +197,7 @@ mod tests {
                 Code::FailedPrecondition,
             ),
             (RpcError::ShuttingDown, Code::Unavailable),
+            (RpcError::AdmissionFull, Code::ResourceExhausted),
         ];
         for (error, code) in cases {
             let status = error.to_status();

@@ -10,8 +10,9 @@ use switchyard_proto::v1::status_response::State;
 use switchyard_proto::v1::{
     AccountRequest, AccountResponse, CapabilitiesRequest, CapabilitiesResponse, CostRequest,
     CostResponse, FrameReceipt, HeadRequest, InfoRequest, InfoResponse, NodeHead, QueryRequest,
-    QueryResponse, ReceiptRequest, ReceiptResponse, StatusRequest, StatusResponse, SubmitRequest,
-    SubmitResponse, U128, WatchHeadsRequest,
+    QueryResponse, ReceiptRequest, ReceiptResponse, StatusRequest, StatusResponse,
+    SubmitBatchRequest, SubmitBatchResponse, SubmitRequest, SubmitResponse, SubmitResult, U128,
+    WatchHeadsRequest,
 };
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::AccountRecord;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::RpcError;
+use super::admission::{Admission, AdmissionHandle, MAX_SUBMIT_BATCH, MAX_SUBMIT_BATCH_BYTES};
 use crate::index::MessageIndex;
 use crate::producer::{Entry, Mempool, Mode, node_head};
 use crate::telemetry::NodeMetrics;
@@ -49,12 +51,21 @@ pub struct NodeState {
 #[derive(Debug, Clone)]
 pub struct NodeService {
     state: Arc<NodeState>,
+    admission: AdmissionHandle,
 }
 
 impl NodeService {
-    /// The service over `state`.
+    /// The service over `state`; spawns its admission task (see `admission`) on the current
+    /// runtime, which ends when the state's token is cancelled.
     pub fn new(state: Arc<NodeState>) -> Self {
-        Self { state }
+        let admission = Admission {
+            manager: state.manager.clone(),
+            mempool: Arc::clone(&state.mempool),
+            index: Arc::clone(&state.index),
+            cancel: state.cancel.clone(),
+        }
+        .spawn();
+        Self { state, admission }
     }
 
     /// Counts the call and turns a refusal into its status.
@@ -76,13 +87,19 @@ impl NodeService {
         }
     }
 
-    async fn submit_inner(&self, request: SubmitRequest) -> Result<SubmitResponse, RpcError> {
-        let state = &self.state;
-        if state.mode == Mode::Follower {
-            return Err(RpcError::WrongMode(
+    fn accepts_submissions(&self) -> Result<(), RpcError> {
+        match self.state.mode {
+            Mode::Follower => Err(RpcError::WrongMode(
                 "this node is a follower: submit to the orderer, which hands frames to the execution API",
-            ));
+            )),
+            Mode::Producer => Ok(()),
         }
+    }
+
+    /// The checks that need no decoding: size, then a duplicate of a pending message (one
+    /// already committed is found at admission, under the mempool's lock).
+    fn precheck(&self, request: SubmitRequest) -> Result<Entry, RpcError> {
+        let state = &self.state;
         if request.message.len() > state.max_message_bytes {
             return Err(RpcError::Oversized {
                 size: request.message.len(),
@@ -90,36 +107,108 @@ impl NodeService {
             });
         }
         let hash = *blake3::hash(&request.message).as_bytes();
-        if state.mempool.is_pending(&hash) || state.index.get(&hash)?.is_some() {
+        if state.mempool.is_pending(&hash) {
             return Err(RpcError::Duplicate(hash));
         }
-        // Decode strictly, route, verify signatures (once: frames then skip it) and run the
-        // engines' checks: CPU work, off the async workers.
-        let manager = state.manager.clone();
-        let SubmitRequest { target, message } = request;
-        let (target, message) = tokio::task::spawn_blocking(move || {
-            let next = manager
-                .head()
-                .map_or(1, |h| h.frame_number.saturating_add(1));
-            manager
-                .validate_message(next, &target, &message)
-                .map(|()| (target, message))
-                .map_err(RpcError::from)
+        Ok(Entry {
+            hash,
+            target: request.target,
+            message: request.message,
         })
-        .await
-        .map_err(|e| RpcError::Internal(format!("admission task: {e}")))??;
-        let index = &state.index;
-        state.mempool.admit(
-            Entry {
-                hash,
-                target,
-                message,
-            },
-            |hash| Ok(index.get(hash)?.is_some()),
-        )?;
+    }
+
+    async fn submit_inner(&self, request: SubmitRequest) -> Result<SubmitResponse, RpcError> {
+        self.accepts_submissions()?;
+        let entry = self.precheck(request)?;
+        let hash = entry.hash;
+        // Decoded strictly, routed, signatures verified (once, batched with concurrent
+        // submissions: frames then skip it), engines' checks, then the mempool.
+        self.admission
+            .admit(vec![entry])
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Err(RpcError::Internal("admission gave no verdict".into())))?;
         Ok(SubmitResponse {
             message_hash: hash.to_vec(),
         })
+    }
+
+    async fn submit_batch_inner(
+        &self,
+        request: SubmitBatchRequest,
+    ) -> Result<SubmitBatchResponse, RpcError> {
+        self.accepts_submissions()?;
+        let submissions = request.submissions;
+        if submissions.len() > MAX_SUBMIT_BATCH {
+            return Err(RpcError::Malformed(format!(
+                "batch of {} messages exceeds the limit of {MAX_SUBMIT_BATCH}",
+                submissions.len()
+            )));
+        }
+        let bytes = submissions.iter().fold(0usize, |sum, s| {
+            sum.saturating_add(s.message.len())
+                .saturating_add(s.target.len())
+        });
+        if bytes > MAX_SUBMIT_BATCH_BYTES {
+            return Err(RpcError::Malformed(format!(
+                "batch of {bytes} bytes exceeds the limit of {MAX_SUBMIT_BATCH_BYTES} bytes"
+            )));
+        }
+        let mut hashes = Vec::with_capacity(submissions.len());
+        let mut results: Vec<Option<RpcError>> = Vec::with_capacity(submissions.len());
+        let mut entries = Vec::new();
+        for submission in submissions {
+            let hash = *blake3::hash(&submission.message).as_bytes();
+            hashes.push(hash);
+            match self.precheck(submission) {
+                Ok(entry) => {
+                    entries.push(entry);
+                    results.push(None);
+                }
+                Err(error) => results.push(Some(error)),
+            }
+        }
+        let admitting = entries.len();
+        let mut verdicts = match self.admission.admit(entries).await {
+            Ok(verdicts) => verdicts,
+            // Queue full or shutting down: each message waiting for admission is told so.
+            Err(error) => (0..admitting)
+                .map(|_| {
+                    Err(match &error {
+                        RpcError::AdmissionFull => RpcError::AdmissionFull,
+                        RpcError::ShuttingDown => RpcError::ShuttingDown,
+                        other => RpcError::Internal(other.to_string()),
+                    })
+                })
+                .collect(),
+        }
+        .into_iter();
+        let results = hashes
+            .into_iter()
+            .zip(results)
+            .map(|(hash, refused)| {
+                let verdict = match refused {
+                    Some(error) => Err(error),
+                    None => verdicts.next().unwrap_or_else(|| {
+                        Err(RpcError::Internal("admission gave no verdict".into()))
+                    }),
+                };
+                let (code, reason) = match verdict {
+                    Ok(()) => (tonic::Code::Ok, String::new()),
+                    Err(error) => {
+                        self.state.metrics.refused(error.reason());
+                        (error.code(), error.to_string())
+                    }
+                };
+                SubmitResult {
+                    message_hash: hash.to_vec(),
+                    code: code as u32,
+                    reason,
+                }
+            })
+            .collect();
+        Ok(SubmitBatchResponse { results })
     }
 
     fn status_inner(&self, request: StatusRequest) -> Result<StatusResponse, RpcError> {
@@ -223,6 +312,17 @@ impl Node for NodeService {
             self.state.metrics.refused(error.reason());
         }
         self.answer("Submit", result)
+    }
+
+    async fn submit_batch(
+        &self,
+        request: Request<SubmitBatchRequest>,
+    ) -> Result<Response<SubmitBatchResponse>, Status> {
+        let result = self.submit_batch_inner(request.into_inner()).await;
+        if let Err(error) = &result {
+            self.state.metrics.refused(error.reason());
+        }
+        self.answer("SubmitBatch", result)
     }
 
     async fn status(

@@ -92,6 +92,24 @@ pub mod node_client {
                 .insert(GrpcMethod::new("switchyard.v1.Node", "Submit"));
             self.inner.unary(req, path, codec).await
         }
+        /// Admits many messages in one call, each as Submit would (its result says
+        /// how); the call itself fails only when the batch is too large or the node
+        /// does not take submissions.
+        pub async fn submit_batch(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SubmitBatchRequest>,
+        ) -> std::result::Result<tonic::Response<super::SubmitBatchResponse>, tonic::Status>
+        {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static("/switchyard.v1.Node/SubmitBatch");
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("switchyard.v1.Node", "SubmitBatch"));
+            self.inner.unary(req, path, codec).await
+        }
         /// Pending, or committed with its frame, index and outcome.
         pub async fn status(
             &mut self,
@@ -252,6 +270,13 @@ pub mod node_server {
             &self,
             request: tonic::Request<super::SubmitRequest>,
         ) -> std::result::Result<tonic::Response<super::SubmitResponse>, tonic::Status>;
+        /// Admits many messages in one call, each as Submit would (its result says
+        /// how); the call itself fails only when the batch is too large or the node
+        /// does not take submissions.
+        async fn submit_batch(
+            &self,
+            request: tonic::Request<super::SubmitBatchRequest>,
+        ) -> std::result::Result<tonic::Response<super::SubmitBatchResponse>, tonic::Status>;
         /// Pending, or committed with its frame, index and outcome.
         async fn status(
             &self,
@@ -399,6 +424,44 @@ pub mod node_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = SubmitSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/switchyard.v1.Node/SubmitBatch" => {
+                    #[allow(non_camel_case_types)]
+                    struct SubmitBatchSvc<T: Node>(pub Arc<T>);
+                    impl<T: Node> tonic::server::UnaryService<super::SubmitBatchRequest> for SubmitBatchSvc<T> {
+                        type Response = super::SubmitBatchResponse;
+                        type Future = BoxFuture<tonic::Response<Self::Response>, tonic::Status>;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SubmitBatchRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut =
+                                async move { <T as Node>::submit_batch(&inner, request).await };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SubmitBatchSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

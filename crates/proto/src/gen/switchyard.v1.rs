@@ -1649,6 +1649,36 @@ pub struct SubmitResponse {
     #[prost(bytes = "vec", tag = "1")]
     pub message_hash: ::prost::alloc::vec::Vec<u8>,
 }
+/// SubmitBatch: many messages in one call, each admitted or refused on its own.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct SubmitBatchRequest {
+    /// The messages, in order (at most 1024, at most 4 MiB of messages in all).
+    #[prost(message, repeated, tag = "1")]
+    pub submissions: ::prost::alloc::vec::Vec<SubmitRequest>,
+}
+/// What became of one message of a SubmitBatch.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SubmitResult {
+    /// BLAKE3 of the message bytes (32 bytes), admitted or not.
+    #[prost(bytes = "vec", tag = "1")]
+    pub message_hash: ::prost::alloc::vec::Vec<u8>,
+    /// The gRPC status code Submit would have answered: 0 (OK) when admitted.
+    #[prost(uint32, tag = "2")]
+    pub code: u32,
+    /// Why it was refused (empty when admitted).
+    #[prost(string, tag = "3")]
+    pub reason: ::prost::alloc::string::String,
+}
+/// The answer to SubmitBatch: one result per submission, in order.
+#[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct SubmitBatchResponse {
+    /// One result per submission, in order.
+    #[prost(message, repeated, tag = "1")]
+    pub results: ::prost::alloc::vec::Vec<SubmitResult>,
+}
 /// Status of a message by its hash.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
