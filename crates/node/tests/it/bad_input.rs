@@ -8,7 +8,7 @@ use switchyard_node::config::ServeConfig;
 use switchyard_node::genesis::DEV_NETWORK_ID;
 use switchyard_node::keys::dev_key;
 use switchyard_proto::v1::node_client::NodeClient;
-use switchyard_proto::v1::{MessageStatus, StatusRequest, SubmitRequest};
+use switchyard_proto::v1::{MessageStatus, StatusRequest, SubmitBatchRequest, SubmitRequest};
 use switchyard_router::domains::NATIVE_TOKEN;
 use switchyard_token::TokenClient;
 use tonic::Code;
@@ -164,5 +164,95 @@ async fn bad_input_is_refused_with_its_code_and_the_node_keeps_committing() {
     })
     .await
     .expect("bad input test timed out");
+    stop_in_process(node).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_batch_answers_each_message_as_submit_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServeConfig::dev(dir.path());
+    config.mempool_max = 4;
+    config.max_message_bytes = 4_096;
+    config.frame_interval = Duration::from_millis(1_500);
+    let node = start_in_process(config).await;
+    let url = format!("http://{}", node.started.grpc_addr);
+    tokio::time::timeout(STEP, async {
+        let mut raw = NodeClient::new(channel(&url).await);
+        let mut alice = TokenClient::new(dev_key("alice").unwrap(), DEV_NETWORK_ID, 1);
+        let bob = dev_key("bob").unwrap().verifying_key().to_bytes();
+        let good: Vec<_> = (0..5)
+            .map(|i| submit_request(&alice.transfer(NATIVE_TOKEN, bob, 10 + i)))
+            .collect();
+        let mut forged = good[1].clone();
+        // A flipped byte of the signature (the message's last bytes).
+        if let Some(last) = forged.message.last_mut() {
+            *last ^= 1;
+        }
+        let batch = vec![
+            good[0].clone(),
+            good[0].clone(),
+            SubmitRequest {
+                target: NATIVE_TOKEN.0.to_vec(),
+                message: vec![0xde, 0xad, 0xbe, 0xef, 1, 2],
+            },
+            SubmitRequest {
+                target: NATIVE_TOKEN.0.to_vec(),
+                message: vec![0; 5_000],
+            },
+            forged,
+            good[1].clone(),
+            good[2].clone(),
+            good[3].clone(),
+            good[4].clone(),
+        ];
+        let results = raw
+            .submit_batch(SubmitBatchRequest {
+                submissions: batch.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .results;
+        let codes: Vec<Code> = results.iter().map(|r| Code::from(r.code as i32)).collect();
+        assert_eq!(
+            codes,
+            [
+                Code::Ok,
+                Code::AlreadyExists,
+                Code::InvalidArgument,
+                Code::InvalidArgument,
+                Code::InvalidArgument,
+                Code::Ok,
+                Code::Ok,
+                Code::Ok,
+                Code::ResourceExhausted,
+            ],
+            "{results:?}"
+        );
+        for (result, request) in results.iter().zip(&batch) {
+            assert_eq!(
+                result.message_hash,
+                blake3::hash(&request.message).as_bytes().to_vec()
+            );
+            assert_eq!(result.code == 0, result.reason.is_empty(), "{result:?}");
+        }
+        // Too many messages: the call is refused.
+        let too_many = raw
+            .submit_batch(SubmitBatchRequest {
+                submissions: vec![good[0].clone(); switchyard_node::rpc::MAX_SUBMIT_BATCH + 1],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(too_many.code(), Code::InvalidArgument);
+        // The admitted ones commit.
+        let mut client = Client::connect(&url).await.unwrap();
+        for result in results.iter().filter(|r| r.code == 0) {
+            let hash: [u8; 32] = result.message_hash.as_slice().try_into().unwrap();
+            let done = client.wait(hash, STEP).await.unwrap();
+            assert_eq!(done.message_status(), MessageStatus::Applied);
+        }
+    })
+    .await
+    .expect("batch test timed out");
     stop_in_process(node).await;
 }
