@@ -257,6 +257,7 @@ async fn end_to_end(
     let url = format!("http://{}", node.started.grpc_addr);
 
     let submitted: Arc<Mutex<HashMap<Vec<u8>, Instant>>> = Arc::default();
+    let outcomes = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let commits: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let committed = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let last_commit: Arc<Mutex<Option<Instant>>> = Arc::default();
@@ -271,6 +272,7 @@ async fn end_to_end(
             Arc::clone(&committed),
             Arc::clone(&last_commit),
         );
+        let outcomes = Arc::clone(&outcomes);
         tokio::spawn(async move {
             let mut seen = 0;
             while let Ok(Some(head)) = heads.message().await {
@@ -279,15 +281,21 @@ async fn end_to_end(
                     let Ok(receipt) = watcher.receipt(frame).await else {
                         continue;
                     };
+                    // Every message is the clients' (a message can commit before its client
+                    // records the answer: it counts, without a latency).
                     let mut submitted = submitted.lock();
                     for outcome in &receipt.outcomes {
                         if let Some(at) = submitted.remove(&outcome.message_hash) {
                             commits.lock().push(now.duration_since(at));
-                            if outcome.status() == switchyard_proto::v1::MessageStatus::Applied {
-                                committed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            }
+                        }
+                        if outcome.status() == switchyard_proto::v1::MessageStatus::Applied {
+                            committed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                     }
+                    outcomes.fetch_add(
+                        receipt.outcomes.len() as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     *last_commit.lock() = Some(now);
                 }
                 seen = head.frame_number.saturating_add(1);
@@ -304,7 +312,7 @@ async fn end_to_end(
         let pools = Arc::clone(&pools);
         tasks.push(tokio::spawn(async move {
             let Ok(client) = Client::connect(&url).await else {
-                return Vec::new();
+                return (Vec::new(), 0);
             };
             let pool = pools.get(i).map_or(&[][..], Vec::as_slice);
             let clients = options.clients.max(1);
@@ -322,12 +330,17 @@ async fn end_to_end(
         }));
     }
     let mut submits = Vec::new();
+    let mut admitted = 0u64;
     for task in tasks {
-        submits.extend(task.await.unwrap_or_default());
+        let (latencies, count) = task.await.unwrap_or_default();
+        submits.extend(latencies);
+        admitted += count;
     }
     // Let the last frames commit (bounded).
     let drain_deadline = Instant::now() + Duration::from_secs(30);
-    while !submitted.lock().is_empty() && Instant::now() < drain_deadline {
+    while outcomes.load(std::sync::atomic::Ordering::Relaxed) < admitted
+        && Instant::now() < drain_deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     node.shutdown();
@@ -369,7 +382,7 @@ async fn unary(
     messages: &mut Messages<'_>,
     submitted: &Submitted,
     deadline: Instant,
-) -> Vec<Duration> {
+) -> (Vec<Duration>, u64) {
     let mut latencies = Vec::new();
     while Instant::now() < deadline {
         let (target, message) = messages.next();
@@ -393,11 +406,17 @@ async fn unary(
                 Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
-                Err(_) => return latencies,
+                Err(_) => return admitted(latencies),
             }
         }
     }
-    latencies
+    admitted(latencies)
+}
+
+/// A unary client's figures: one latency per admitted message.
+fn admitted(latencies: Vec<Duration>) -> (Vec<Duration>, u64) {
+    let count = latencies.len() as u64;
+    (latencies, count)
 }
 
 /// One `SubmitBatch` of `size` at a time; the refused (a full mempool refuses a batch's
@@ -408,8 +427,9 @@ async fn batched(
     submitted: &Submitted,
     deadline: Instant,
     size: usize,
-) -> Vec<Duration> {
+) -> (Vec<Duration>, u64) {
     let mut latencies = Vec::new();
+    let mut admitted = 0u64;
     let mut waiting: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(size);
     while Instant::now() < deadline {
         while waiting.len() < size {
@@ -428,6 +448,7 @@ async fn batched(
                 match result.code {
                     0 => {
                         submitted.insert(result.message_hash, at);
+                        admitted += 1;
                     }
                     _ => refused.push(message),
                 }
@@ -438,7 +459,7 @@ async fn batched(
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
-    latencies
+    (latencies, admitted)
 }
 
 /// The in-process executor: the same clients' transfers in frames of `frame_max`, on a
