@@ -121,7 +121,13 @@ const LIBRARY_CRATES: &[&str] = &[
 fn crates_alone() -> Result<(), String> {
     for krate in LIBRARY_CRATES {
         cargo(&["check", "--locked", "--package", krate])?;
-        cargo(&["check", "--locked", "--package", krate, "--no-default-features"])?;
+        cargo(&[
+            "check",
+            "--locked",
+            "--package",
+            krate,
+            "--no-default-features",
+        ])?;
     }
     cargo(&[
         "package",

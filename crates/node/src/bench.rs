@@ -488,8 +488,20 @@ pub fn standard_suite(options: SuiteOptions) -> Result<Value> {
             StoreKind::Memory,
             false,
         )?);
-        compute_one.add(run("compute, 1 thread", &apps, 1, StoreKind::Memory, false)?);
-        compute_two.add(run("compute, 2 threads", &apps, 2, StoreKind::Memory, false)?);
+        compute_one.add(run(
+            "compute, 1 thread",
+            &apps,
+            1,
+            StoreKind::Memory,
+            false,
+        )?);
+        compute_two.add(run(
+            "compute, 2 threads",
+            &apps,
+            2,
+            StoreKind::Memory,
+            false,
+        )?);
     }
     let serial = serial.take()?;
     let parallel = parallel.take()?;

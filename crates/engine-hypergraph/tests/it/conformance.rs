@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use switchyard_hypergraph::HypergraphEngine;
 use switchyard_proto::CanonicalMessage;
+use switchyard_proto::decode_any;
 use switchyard_proto::v1::HypergraphQuery;
 use switchyard_proto::v1::hypergraph_query::{Config, Query};
-use switchyard_proto::decode_any;
 use switchyard_testkit::Conformance;
 use switchyard_testkit::workload::{HypergraphParams, NETWORK_ID, hypergraph};
 use switchyard_token::TokenEngine;
