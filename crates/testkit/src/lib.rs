@@ -9,6 +9,8 @@
 //!   byte-level entry point on mutated input.
 //! - [`workload`]: seeded generators of signed frames (`transfers`, `mixed`, `hypergraph`,
 //!   `compute`), the same on every machine; [`rng::SplitMix64`] under them.
+//! - [`Checked`]: a state view that enforces an access set and records what was touched, for
+//!   engines' own unit tests.
 //! - [`crash`]: the SIGKILL harness: a test that re-runs its own binary as a child committing
 //!   frames, kills it mid-frame and hands back what the child reported committed.
 //!
@@ -33,11 +35,13 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod checked;
 mod conformance;
 pub mod crash;
 mod error;
 pub mod rng;
 pub mod workload;
 
+pub use checked::Checked;
 pub use conformance::{Conformance, Report};
 pub use error::{Result, TestkitError};

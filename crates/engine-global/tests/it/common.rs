@@ -13,10 +13,7 @@ use switchyard_proto::v1::FrameHeader;
 use switchyard_router::auth::{AuthError, SigningKey, verify_request};
 use switchyard_router::domains::native_account;
 use switchyard_router::fees::{self, AccountRecord, FeeError};
-use switchyard_router::{
-    AccessSet, Address, Call, Engine, EngineError, ExecutionContext, Key, MemoryView, StateError,
-    StateRead, StateWrite,
-};
+use switchyard_router::{Call, Engine, EngineError, ExecutionContext, Key, MemoryView};
 
 pub const NET: u32 = 7;
 
@@ -46,48 +43,8 @@ pub fn equivocation(prover: &ProverClient, frame: u64) -> (FrameHeader, FrameHea
     )
 }
 
-/// A state view that refuses addresses outside an access set and records what was touched.
-pub struct Checked<'a> {
-    pub inner: &'a mut MemoryView,
-    pub access: &'a AccessSet,
-    pub touched: RefCell<BTreeSet<Address>>,
-}
-
-impl StateRead for Checked<'_> {
-    fn get(&self, address: &Address) -> Result<Option<Vec<u8>>, StateError> {
-        if !self.access.may_read(address) {
-            return Err(StateError::AccessViolation {
-                address: *address,
-                op: "read",
-            });
-        }
-        self.touched.borrow_mut().insert(*address);
-        self.inner.get(address)
-    }
-}
-
-impl StateWrite for Checked<'_> {
-    fn put(&mut self, address: Address, value: Vec<u8>) -> Result<(), StateError> {
-        if !self.access.may_write(&address) {
-            return Err(StateError::AccessViolation {
-                address,
-                op: "write",
-            });
-        }
-        self.touched.borrow_mut().insert(address);
-        self.inner.put(address, value)
-    }
-    fn delete(&mut self, address: &Address) -> Result<(), StateError> {
-        if !self.access.may_write(address) {
-            return Err(StateError::AccessViolation {
-                address: *address,
-                op: "write",
-            });
-        }
-        self.touched.borrow_mut().insert(*address);
-        self.inner.delete(address)
-    }
-}
+/// The access-checking view every engine harness uses.
+pub use switchyard_testkit::Checked;
 
 /// Where the pipeline stopped.
 #[derive(Debug)]

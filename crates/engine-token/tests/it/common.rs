@@ -2,7 +2,6 @@
 //! (decode, validate, access, cost, fee settlement, apply on an access-checking view, rollback
 //! of a failed apply but not of its fee), and a per-frame credit of the fees collected.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use prost::Message;
@@ -12,8 +11,7 @@ use switchyard_router::auth::{AuthError, SigningKey, verify_request};
 use switchyard_router::domains::{NATIVE_TOKEN, native_account};
 use switchyard_router::fees::{self, AccountRecord, FeeError};
 use switchyard_router::{
-    AccessSet, Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView,
-    StateError, StateRead, StateWrite,
+    Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView, StateError,
 };
 use switchyard_token::{
     Escrow, NativeGenesis, SignedRequest, TokenClient, TokenEngine, TokenError, TokenInfo,
@@ -28,58 +26,8 @@ pub fn client(n: u8) -> TokenClient {
     TokenClient::new(SigningKey::from_bytes(&[n; 32]), NET, 1)
 }
 
-/// A state view that refuses addresses outside an access set and records what was touched.
-pub struct Checked<'a> {
-    pub inner: &'a mut MemoryView,
-    pub access: &'a AccessSet,
-    pub touched: RefCell<BTreeSet<Address>>,
-}
-
-impl<'a> Checked<'a> {
-    pub fn new(inner: &'a mut MemoryView, access: &'a AccessSet) -> Self {
-        Self {
-            inner,
-            access,
-            touched: RefCell::new(BTreeSet::new()),
-        }
-    }
-}
-
-impl StateRead for Checked<'_> {
-    fn get(&self, address: &Address) -> Result<Option<Vec<u8>>, StateError> {
-        if !self.access.may_read(address) {
-            return Err(StateError::AccessViolation {
-                address: *address,
-                op: "read",
-            });
-        }
-        self.touched.borrow_mut().insert(*address);
-        self.inner.get(address)
-    }
-}
-
-impl StateWrite for Checked<'_> {
-    fn put(&mut self, address: Address, value: Vec<u8>) -> Result<(), StateError> {
-        if !self.access.may_write(&address) {
-            return Err(StateError::AccessViolation {
-                address,
-                op: "write",
-            });
-        }
-        self.touched.borrow_mut().insert(address);
-        self.inner.put(address, value)
-    }
-    fn delete(&mut self, address: &Address) -> Result<(), StateError> {
-        if !self.access.may_write(address) {
-            return Err(StateError::AccessViolation {
-                address: *address,
-                op: "write",
-            });
-        }
-        self.touched.borrow_mut().insert(*address);
-        self.inner.delete(address)
-    }
-}
+/// The access-checking view every engine harness uses.
+pub use switchyard_testkit::Checked;
 
 /// Where the pipeline stopped (the errors are shown through `Debug` when a test fails).
 #[derive(Debug)]
