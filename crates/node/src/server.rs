@@ -3,10 +3,11 @@
 //! and v1alpha) and `/metrics`, until [`RunningNode::shutdown`] or a critical failure.
 //!
 //! Shutdown, in order: health turns NOT_SERVING, admission stops, the frame in progress
-//! finishes (and is indexed), the engines stop, the manager closes (releasing the store's
-//! file), then the servers stop. Server limits: messages up to `max_message_bytes` (requests
-//! to the `Node` service up to that plus 64 KiB, frames of the `Execution` service up to
-//! 256 MiB), `concurrency` requests per connection, the mempool's bounds.
+//! finishes (and is indexed), the message index is written out, the engines stop, the manager
+//! closes (releasing the store's file), then the servers stop. Server limits: messages up to
+//! `max_message_bytes` (requests to the `Node` service up to that plus 64 KiB, frames of the
+//! `Execution` service up to 256 MiB), `concurrency` requests per connection, the mempool's
+//! bounds.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -203,7 +204,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningNode, NodeError> {
     let state = Arc::new(NodeState {
         manager: manager.clone(),
         mempool: Arc::clone(&mempool),
-        index,
+        index: Arc::clone(&index),
         metrics: node_metrics,
         mode: config.mode,
         max_message_bytes: config.max_message_bytes,
@@ -281,6 +282,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningNode, NodeError> {
         cancel: cancel.clone(),
         manager,
         mempool,
+        index,
         health,
         producer_task,
         servers_stop,
@@ -304,6 +306,7 @@ struct Drain {
     cancel: CancellationToken,
     manager: Manager,
     mempool: Arc<Mempool>,
+    index: Arc<MessageIndex>,
     health: tonic_health::server::HealthReporter,
     producer_task: JoinHandle<Result<(), switchyard_manager::ManagerError>>,
     servers_stop: CancellationToken,
@@ -335,7 +338,12 @@ async fn drain(d: Drain) -> Result<(), NodeError> {
         .await
         .map_err(|e| NodeError::Server(format!("producer task: {e}")))?;
     let manager = d.manager.clone();
+    let index = d.index;
     let closed = tokio::task::spawn_blocking(move || {
+        if let Err(error) = index.flush() {
+            // Not fatal: the next start re-reads the receipts the file lacks.
+            tracing::warn!(%error, "message index flush");
+        }
         if let Err(error) = manager.stop(false) {
             tracing::warn!(%error, "engine stop");
         }
