@@ -268,7 +268,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningNode, NodeError> {
                 .max_encoding_message_size(MAX_FRAME_REQUEST_BYTES),
         )
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+            // An incoming stream bypasses the builder's socket options: without TCP_NODELAY,
+            // Nagle's algorithm holds small responses back until the client's delayed ACK.
+            tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true)),
             servers_stop.clone().cancelled_owned(),
         );
     let grpc_task = tokio::spawn(grpc);
