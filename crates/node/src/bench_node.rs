@@ -56,9 +56,12 @@ pub struct NodeSuiteReport {
     pub commit_p50_ms: f64,
     /// Submit to committed (head observed), milliseconds.
     pub commit_p99_ms: f64,
-    /// The in-process executor on the same workload and store (signatures verified in frame).
+    /// The in-process executor on the same workload and store (signatures verified in frame):
+    /// the faster of [`Self::in_process_samples`].
     pub in_process_tps: f64,
-    /// `end_to_end_tps / in_process_tps` (target at least 0.5).
+    /// The in-process executor's runs, before and after the node's.
+    pub in_process_samples: [f64; 2],
+    /// `end_to_end_tps / in_process_tps`.
     pub ratio: f64,
     /// Peak resident memory of the process, KiB.
     pub peak_rss_kb: u64,
@@ -85,9 +88,16 @@ pub struct BatchedFigures {
     pub commit_p50_ms: f64,
     /// Submit to committed (head observed), milliseconds.
     pub commit_p99_ms: f64,
-    /// `end_to_end_tps / in_process_tps`.
+    /// `end_to_end_tps / in_process_tps` (target at least [`RATIO_TARGET`]).
     pub ratio: f64,
+    /// Whether `ratio` reaches [`RATIO_TARGET`].
+    pub met: bool,
 }
+
+/// The end-to-end throughput the node should reach, as a fraction of the in-process
+/// executor's. The `SubmitBatch` run is held to it; with one message per `Submit`, the cost of
+/// a gRPC call on both ends bounds the node well below it (see `docs/performance.md`).
+pub const RATIO_TARGET: f64 = 0.5;
 
 /// Messages per `SubmitBatch` call in the batched run.
 pub const SUBMIT_BATCH: usize = 64;
@@ -136,10 +146,10 @@ fn percentile_ms(values: &mut [Duration], p: usize) -> f64 {
 
 /// Runs the node suite.
 pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeError> {
-    let in_process_tps = in_process(options, IN_PROCESS_MESSAGES)?;
+    let before = in_process(options, IN_PROCESS_MESSAGES)?;
     // Enough signed transfers for the node to run as fast as the executor for the whole run.
     let clients = options.clients.max(1);
-    let per_client = (in_process_tps * options.duration.as_secs_f64()) as usize / clients + 1;
+    let per_client = (before * options.duration.as_secs_f64()) as usize / clients + 1;
     let pools = presign(clients, per_client);
     let presigned = pools.iter().map(Vec::len).sum::<usize>() as u64;
     let pools = Arc::new(pools);
@@ -150,14 +160,18 @@ pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeErro
             context: "starting the async runtime",
             source,
         })?;
-    let ratio = |tps: f64| match in_process_tps > 0.0 {
-        true => tps / in_process_tps,
-        false => 0.0,
-    };
     let (committed, tps, mut submits, mut commits) =
         runtime.block_on(end_to_end(options, Submission::Unary, Arc::clone(&pools)))?;
     let (b_committed, b_tps, mut b_submits, mut b_commits) =
         runtime.block_on(end_to_end(options, Submission::Batch(SUBMIT_BATCH), pools))?;
+    // The executor again after the node runs, and the faster of the two: one short run on a
+    // shared machine varies by ~20%, and the ratios should not profit from a slow one.
+    let after = in_process(options, IN_PROCESS_MESSAGES)?;
+    let in_process_tps = before.max(after);
+    let ratio = |tps: f64| match in_process_tps > 0.0 {
+        true => tps / in_process_tps,
+        false => 0.0,
+    };
     Ok(NodeSuiteReport {
         suite: "node",
         clients: options.clients,
@@ -168,6 +182,7 @@ pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeErro
         commit_p50_ms: percentile_ms(&mut commits, 50),
         commit_p99_ms: percentile_ms(&mut commits, 99),
         in_process_tps,
+        in_process_samples: [before, after],
         ratio: ratio(tps),
         peak_rss_kb: crate::bench::peak_rss_kb(),
         presigned,
@@ -180,6 +195,7 @@ pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeErro
             commit_p50_ms: percentile_ms(&mut b_commits, 50),
             commit_p99_ms: percentile_ms(&mut b_commits, 99),
             ratio: ratio(b_tps),
+            met: ratio(b_tps) >= RATIO_TARGET,
         },
     })
 }

@@ -271,6 +271,15 @@ fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
                 serde_json::to_string_pretty(&report)
                     .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
             );
+            eprintln!(
+                "node suite: Submit {:.0}/s (ratio {:.3}), SubmitBatch {:.0}/s (ratio {:.3}; target {}), in-process {:.0}/s",
+                report.end_to_end_tps,
+                report.ratio,
+                report.batched.end_to_end_tps,
+                report.batched.ratio,
+                switchyard_node::bench_node::RATIO_TARGET,
+                report.in_process_tps,
+            );
             return Ok(());
         }
         Some(other) => {
