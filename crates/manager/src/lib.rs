@@ -57,5 +57,5 @@ pub use error::{ManagerError, Result};
 pub use frame::{Frame, FrameResult, verification_batch};
 pub use lifecycle::Timeouts;
 pub use locks::LockLease;
-pub use manager::{Manager, Processed, QueryAnswer};
+pub use manager::{Manager, Processed, QueryAnswer, Validated};
 pub use retry::RetryPolicy;

@@ -8,7 +8,7 @@ use switchyard_metrics::{Metrics, Op, Status};
 use switchyard_proto::v1::{Capability, MessageStatus};
 use switchyard_router::auth::{SignatureCheck, verify_batch};
 use switchyard_router::{
-    BigUint, Domain, ExecutionContext, MemoryView, RouteTable, StateRead, StateWrite,
+    BigUint, Domain, ExecutionContext, Key, MemoryView, RouteTable, StateRead, StateWrite,
 };
 use switchyard_state::{ChangeSet, Head, Store};
 use tokio::sync::watch;
@@ -46,6 +46,15 @@ pub struct QueryAnswer {
     pub response: Vec<u8>,
     /// The committed frame the answer was read from.
     pub head: Head,
+}
+
+/// What [`Manager::validate_messages`] learnt of a valid message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Validated {
+    /// Each request's signer and nonce, in the message's order (one for a request sent
+    /// alone, one per request for a bundle): what a node needs to tell a client which nonce
+    /// its next operation takes while earlier ones wait to be executed.
+    pub signers: Vec<(Key, u64)>,
 }
 
 /// The manager: routes messages to engines, prices, validates, locks and applies them, and
@@ -135,7 +144,11 @@ impl Manager {
     /// the bad ones are refused. Each message is recorded in the request metrics as one
     /// validate call. For admission, where concurrent submissions are gathered: batch
     /// verification costs about half as much per signature as one at a time.
-    pub fn validate_messages<T, M>(&self, frame_number: u64, messages: &[(T, M)]) -> Vec<Result<()>>
+    pub fn validate_messages<T, M>(
+        &self,
+        frame_number: u64,
+        messages: &[(T, M)],
+    ) -> Vec<Result<Validated>>
     where
         T: AsRef<[u8]>,
         M: AsRef<[u8]>,
@@ -147,6 +160,7 @@ impl Manager {
                 .iter()
                 .map(|(target, message)| {
                     self.validate_message(frame_number, target.as_ref(), message.as_ref())
+                        .map(|()| Validated::default())
                 })
                 .collect();
         };
@@ -179,7 +193,14 @@ impl Manager {
                             check.verify()?;
                         }
                     }
-                    validate(&ctx, &prepared, state)
+                    validate(&ctx, &prepared, state)?;
+                    Ok(Validated {
+                        signers: prepared
+                            .requests
+                            .iter()
+                            .map(|routed| (routed.signer, routed.nonce))
+                            .collect(),
+                    })
                 });
                 self.observe(engine, Op::Validate, &result, started);
                 result

@@ -113,11 +113,15 @@ impl Client {
             .into_inner())
     }
 
-    /// A signer for `key` on the node's network, at the account's next nonce.
+    /// A signer for `key` on the node's network, at the account's next nonce: after its committed
+    /// operations and after those still pending in the node.
     pub async fn signer(&mut self, key: SigningKey) -> Result<Signer, NodeError> {
         let network_id = self.info().await?.network_id;
         let public = key.verifying_key().to_bytes();
-        let nonce = self.account(public).await?.nonce;
+        // Behind the key's operations still pending, so that a command that did not wait for
+        // its frame is not followed by one with the same nonce.
+        let account = self.account(public).await?;
+        let nonce = account.nonce.max(account.pending_nonce);
         Ok(Signer::new(key, network_id, nonce.saturating_add(1)))
     }
 

@@ -394,9 +394,18 @@ async fn execute(command: ClientCommand, args: &ClientArgs) -> Result<Output, No
             let key = parse_account(&account)?;
             let answer = client.account(key).await?;
             let balance = answer.balance.map_or(0, u128::from);
+            let pending = match answer.pending_nonce > answer.nonce {
+                true => format!(" (pending up to {})", answer.pending_nonce),
+                false => String::new(),
+            };
             Ok(Output {
-                text: format!("balance {balance}, nonce {}", answer.nonce),
-                json: json!({ "account": hex::encode(key), "balance": balance.to_string(), "nonce": answer.nonce }),
+                text: format!("balance {balance}, nonce {}{pending}", answer.nonce),
+                json: json!({
+                    "account": hex::encode(key),
+                    "balance": balance.to_string(),
+                    "nonce": answer.nonce,
+                    "pending_nonce": answer.pending_nonce,
+                }),
             })
         }
         ClientCommand::Head => {

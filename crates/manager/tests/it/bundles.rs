@@ -329,8 +329,20 @@ proptest! {
 #[test]
 fn validate_messages_gives_each_message_the_verdict_of_validate_message() {
     let mut m = market(2);
-    let valid_bundle = swap(&mut m).to_canonical_bytes();
+    let bundle = swap(&mut m);
     let lone = m.carol.transfer(m.x, m.alice.public_key(), 1);
+    let signers_of = |requests: &[MessageRequest]| -> Vec<([u8; 32], u64)> {
+        requests
+            .iter()
+            .map(|r| {
+                let auth = r.auth().unwrap();
+                (auth.public_key.as_slice().try_into().unwrap(), auth.nonce)
+            })
+            .collect()
+    };
+    let bundle_signers = signers_of(&bundle.requests);
+    let lone_signers = signers_of(std::slice::from_ref(&lone.request));
+    let valid_bundle = bundle.to_canonical_bytes();
     let mut batch: Vec<(Vec<u8>, Vec<u8>)> = vec![
         (m.x.0.to_vec(), valid_bundle),
         (lone.target.0.to_vec(), lone.to_bytes()),
@@ -347,7 +359,7 @@ fn validate_messages_gives_each_message_the_verdict_of_validate_message() {
     for ((target, bytes), verdict) in batch.iter().zip(&verdicts) {
         let alone = m.manager.validate_message(2, target, bytes);
         match (verdict, &alone) {
-            (Ok(()), Ok(())) => {}
+            (Ok(_), Ok(())) => {}
             (Err(batched), Err(single)) => {
                 assert_eq!(batched.to_string(), single.to_string());
                 assert_eq!(batched.status(), single.status());
@@ -355,7 +367,10 @@ fn validate_messages_gives_each_message_the_verdict_of_validate_message() {
             _ => panic!("batched {verdict:?}, alone {alone:?}"),
         }
     }
-    assert!(verdicts[0].is_ok() && verdicts[1].is_ok());
+    // A valid message names who signed it with which nonce, request by request.
+    assert_eq!(verdicts[0].as_ref().unwrap().signers, bundle_signers);
+    assert_eq!(verdicts[1].as_ref().unwrap().signers, lone_signers);
+    assert_eq!(bundle_signers.len(), 2);
     assert!(verdicts[3..].iter().all(Result::is_err));
     // An all-valid batch passes in one verification.
     assert!(

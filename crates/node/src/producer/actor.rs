@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::client::ProducerHandle;
-use super::mempool::{Entry, Mempool};
+use super::mempool::Mempool;
 use crate::index::MessageIndex;
 use crate::rpc::RpcError;
 use crate::telemetry::NodeMetrics;
@@ -186,7 +186,7 @@ impl FrameProducer {
                 .map(|e| (e.target.clone(), e.message.clone()))
                 .collect();
             let result = self.execute(frame).await;
-            self.mempool.settle(entries.iter().map(|e: &Entry| &e.hash));
+            self.mempool.settle(&entries);
             match result {
                 Ok(result) => tracing::debug!(
                     frame = result.head.frame_number,

@@ -1,9 +1,12 @@
-//! The mempool: a bounded FIFO of admitted messages (by count and by bytes) and the set of
-//! hashes pending (queued or in the frame being executed), for duplicate refusal and status.
+//! The mempool: a bounded FIFO of admitted messages (by count and by bytes), the set of
+//! hashes pending (queued or in the frame being executed), for duplicate refusal and status,
+//! and each signer's highest pending nonce, so that a client can queue its next operation
+//! behind ones not yet committed.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use parking_lot::Mutex;
+use switchyard_router::Key;
 use tokio::sync::Notify;
 
 use crate::rpc::RpcError;
@@ -17,6 +20,8 @@ pub struct Entry {
     pub target: Vec<u8>,
     /// Canonical message bytes.
     pub message: Vec<u8>,
+    /// Each request's signer and nonce, as validation found them (empty before).
+    pub signers: Vec<(Key, u64)>,
 }
 
 /// The mempool's bounds.
@@ -46,7 +51,33 @@ struct State {
     bytes: usize,
     /// Queued or being executed; a hash leaves once its frame is indexed.
     pending: HashSet<[u8; 32]>,
+    /// For each signer with pending requests: how many, and the highest nonce among them.
+    nonces: HashMap<Key, PendingNonces>,
     closed: bool,
+}
+
+/// A signer's pending requests.
+#[derive(Debug, Clone, Copy)]
+struct PendingNonces {
+    count: usize,
+    highest: u64,
+}
+
+impl State {
+    /// Queues `entry` (its checks passed) and counts its signers' nonces.
+    fn push(&mut self, entry: Entry, bytes: usize) {
+        for (signer, nonce) in &entry.signers {
+            let pending = self.nonces.entry(*signer).or_insert(PendingNonces {
+                count: 0,
+                highest: *nonce,
+            });
+            pending.count = pending.count.saturating_add(1);
+            pending.highest = pending.highest.max(*nonce);
+        }
+        self.pending.insert(entry.hash);
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.queue.push_back(entry);
+    }
 }
 
 /// The bounded mempool (see the module docs). Admission never grows it past its limits: a
@@ -92,9 +123,7 @@ impl Mempool {
                 bytes: state.bytes,
             });
         }
-        state.pending.insert(entry.hash);
-        state.bytes = state.bytes.saturating_add(bytes);
-        state.queue.push_back(entry);
+        state.push(entry, bytes);
         if state.queue.len() >= self.limits.frame_max {
             self.full_frame.notify_one();
         }
@@ -162,9 +191,7 @@ impl Mempool {
                         bytes: state.bytes,
                     });
                 }
-                state.pending.insert(entry.hash);
-                state.bytes = state.bytes.saturating_add(bytes);
-                state.queue.push_back(entry);
+                state.push(entry, bytes);
                 notify |= state.queue.len() >= self.limits.frame_max;
                 Ok(())
             })
@@ -193,12 +220,26 @@ impl Mempool {
         taken
     }
 
-    /// Forgets `hashes` (their frame is committed and indexed, or the frame was dropped).
-    pub fn settle<'a>(&self, hashes: impl IntoIterator<Item = &'a [u8; 32]>) {
+    /// Forgets `entries`, taken earlier (their frame is committed and indexed, or the frame
+    /// was dropped).
+    pub fn settle(&self, entries: &[Entry]) {
         let mut state = self.state.lock();
-        for hash in hashes {
-            state.pending.remove(hash);
+        for entry in entries {
+            state.pending.remove(&entry.hash);
+            for (signer, _) in &entry.signers {
+                if let Some(pending) = state.nonces.get_mut(signer) {
+                    pending.count = pending.count.saturating_sub(1);
+                    if pending.count == 0 {
+                        state.nonces.remove(signer);
+                    }
+                }
+            }
         }
+    }
+
+    /// The highest nonce `signer` used in a pending request, if it has any.
+    pub fn pending_nonce(&self, signer: &Key) -> Option<u64> {
+        self.state.lock().nonces.get(signer).map(|p| p.highest)
     }
 
     /// Stops admission for good; returns how many messages were still queued.
@@ -234,6 +275,7 @@ mod tests {
             hash: [n; 32],
             target: vec![0; 32],
             message: vec![n; len],
+            signers: Vec::new(),
         }
     }
 
@@ -266,7 +308,7 @@ mod tests {
         assert_eq!(taken.len(), 2);
         assert_eq!(pool.depth(), (0, 0));
         assert!(pool.is_pending(&[1; 32]));
-        pool.settle(taken.iter().map(|e| &e.hash));
+        pool.settle(&taken);
         assert!(!pool.is_pending(&[1; 32]));
         pool.close();
         assert!(matches!(
@@ -326,5 +368,41 @@ mod tests {
             pool.admit_batch(vec![entry(7, 1)], |_| Ok(vec![false]))[..],
             [Err(RpcError::ShuttingDown)]
         ));
+    }
+
+    #[test]
+    fn each_signer_s_highest_pending_nonce_lasts_until_its_last_request_settles() {
+        let pool = Mempool::new(MempoolLimits::default());
+        let signed = |n: u8, signers: &[(Key, u64)]| Entry {
+            signers: signers.to_vec(),
+            ..entry(n, 10)
+        };
+        let (alice, bob) = ([0xa1; 32], [0xb0; 32]);
+        assert_eq!(pool.pending_nonce(&alice), None);
+        let verdicts = pool.admit_batch(
+            vec![
+                signed(1, &[(alice, 7)]),
+                // A bundle: both sign it.
+                signed(2, &[(alice, 9), (bob, 3)]),
+                signed(3, &[(alice, 8)]),
+            ],
+            |hashes| Ok(vec![false; hashes.len()]),
+        );
+        assert!(verdicts.iter().all(Result::is_ok));
+        // Refused entries count for nothing.
+        assert!(pool.admit(signed(2, &[(bob, 99)]), |_| Ok(false)).is_err());
+        assert_eq!(pool.pending_nonce(&alice), Some(9));
+        assert_eq!(pool.pending_nonce(&bob), Some(3));
+        let first = pool.take(2);
+        pool.settle(&first);
+        assert_eq!(pool.pending_nonce(&bob), None);
+        assert_eq!(
+            pool.pending_nonce(&alice),
+            Some(9),
+            "the highest stays while any of the signer's requests is pending"
+        );
+        let rest = pool.take(10);
+        pool.settle(&rest);
+        assert_eq!(pool.pending_nonce(&alice), None);
     }
 }

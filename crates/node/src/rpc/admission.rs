@@ -157,10 +157,11 @@ impl Admission {
         let mut places = Vec::new();
         for (job_index, job) in jobs.into_iter().enumerate() {
             let mut results = Vec::with_capacity(job.entries.len());
-            for (position, entry) in job.entries.into_iter().enumerate() {
+            for (position, mut entry) in job.entries.into_iter().enumerate() {
                 match verdicts.next() {
-                    Some(Ok(())) => {
+                    Some(Ok(validated)) => {
                         results.push(Ok(()));
+                        entry.signers = validated.signers;
                         passed.push(entry);
                         places.push((job_index, position));
                     }

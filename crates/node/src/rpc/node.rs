@@ -114,6 +114,7 @@ impl NodeService {
             hash,
             target: request.target,
             message: request.message,
+            signers: Vec::new(),
         })
     }
 
@@ -291,10 +292,12 @@ impl NodeService {
             .ok_or_else(|| RpcError::from(ManagerError::NoHead))?;
         let record = AccountRecord::load(snapshot.as_ref(), &native_account(account))
             .map_err(|e| RpcError::from(ManagerError::from(e)))?;
+        let pending = self.state.mempool.pending_nonce(&account);
         Ok(AccountResponse {
             balance: Some(U128::from(record.balance)),
             nonce: record.nonce,
             head: Some(node_head(&head)),
+            pending_nonce: pending.map_or(record.nonce, |p| p.max(record.nonce)),
         })
     }
 }

@@ -24,9 +24,13 @@ pub struct NodeProcess {
 }
 
 impl NodeProcess {
-    /// Starts `switchyard serve --dev` on `data_dir` with free loopback ports and waits for
-    /// its banner.
+    /// Starts `switchyard serve --dev` on `data_dir` with free loopback ports (and frames every
+    /// 50 ms unless `extra` sets `--frame-interval-ms`) and waits for its banner.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let interval = match extra.contains(&"--frame-interval-ms") {
+            true => &[][..],
+            false => &["--frame-interval-ms", "50"][..],
+        };
         let mut child = Command::new(BIN)
             .args(["serve", "--dev", "--data-dir"])
             .arg(data_dir)
@@ -35,9 +39,8 @@ impl NodeProcess {
                 "127.0.0.1:0",
                 "--metrics-addr",
                 "127.0.0.1:0",
-                "--frame-interval-ms",
-                "50",
             ])
+            .args(interval)
             .args(extra)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())

@@ -89,6 +89,62 @@ fn the_readme_tour_runs_against_a_dev_node() {
     assert!(node.terminate().success());
 }
 
+#[test]
+fn commands_that_do_not_wait_queue_behind_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    // Frames of two, and no timer to speak of: the first transfer waits in the mempool until
+    // the second arrives.
+    let node = NodeProcess::start(
+        dir.path(),
+        &["--frame-max", "2", "--frame-interval-ms", "600000"],
+    );
+    let transfer = [
+        "token",
+        "transfer",
+        "--key",
+        "dev:alice",
+        "--to",
+        "dev:bob",
+        "--amount",
+    ];
+    let run = |args: &[&str]| {
+        let (ok, stdout, stderr) = cli(&node.grpc, args);
+        assert!(
+            ok,
+            "`switchyard {}` failed: {stderr}{stdout}",
+            args.join(" ")
+        );
+        stdout
+    };
+    run(&[&transfer[..], &["5", "--no-wait"]].concat());
+    let account = run(&["account", "dev:alice", "--json"]);
+    let account: serde_json::Value = serde_json::from_str(&account).unwrap();
+    assert_eq!(
+        (account["nonce"].as_u64(), account["pending_nonce"].as_u64()),
+        (Some(0), Some(1))
+    );
+    // Signed with nonce 2, not 1 again: the two fill the frame and both apply.
+    run(&[&transfer[..], &["7", "--no-wait"]].concat());
+    let mut nonce = None;
+    for _ in 0..200 {
+        let account: serde_json::Value =
+            serde_json::from_str(&run(&["account", "dev:alice", "--json"])).unwrap();
+        nonce = account["nonce"].as_u64();
+        if nonce == Some(2) {
+            assert_eq!(account["pending_nonce"].as_u64(), Some(2));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(nonce, Some(2), "both transfers committed");
+    let bob = run(&["token", "balance", "dev:bob"]);
+    assert_eq!(
+        bob.trim(),
+        (switchyard_node::genesis::DEV_BALANCE + 12).to_string()
+    );
+    assert!(node.terminate().success());
+}
+
 async fn balance(client: &mut Client, token: Domain, account: [u8; 32]) -> u128 {
     let query = TokenQuery {
         query: Some(token_query::Query::Balance(token_query::Balance {

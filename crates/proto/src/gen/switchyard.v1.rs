@@ -1829,7 +1829,7 @@ pub struct AccountRequest {
     #[prost(bytes = "vec", tag = "1")]
     pub account: ::prost::alloc::vec::Vec<u8>,
 }
-/// A native-token account as committed.
+/// A native-token account as committed, and its operations still pending.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct AccountResponse {
@@ -1842,6 +1842,11 @@ pub struct AccountResponse {
     /// The committed frame the answer was read from.
     #[prost(message, optional, tag = "3")]
     pub head: ::core::option::Option<NodeHead>,
+    /// The highest nonce among the account's operations admitted and not yet committed (waiting
+    /// in the mempool or in the frame being executed), else `nonce`: sign the next operation
+    /// with pending_nonce + 1 to queue it behind them.
+    #[prost(uint64, tag = "4")]
+    pub pending_nonce: u64,
 }
 /// What the node is.
 #[cfg_attr(feature = "proptest", derive(::proptest_derive::Arbitrary))]
