@@ -11,6 +11,8 @@
 //!   `compute`), the same on every machine; [`rng::SplitMix64`] under them.
 //! - [`Checked`]: a state view that enforces an access set and records what was touched, for
 //!   engines' own unit tests.
+//! - [`Pipeline`]: the manager's steps for one signed request on a [`Checked`] overlay (auth,
+//!   validate, access, cost, fee, apply), one copy for every engine's tests.
 //! - [`crash`]: the SIGKILL harness: a test that re-runs its own binary as a child committing
 //!   frames, kills it mid-frame and hands back what the child reported committed.
 //!
@@ -39,9 +41,11 @@ mod checked;
 mod conformance;
 pub mod crash;
 mod error;
+mod pipeline;
 pub mod rng;
 pub mod workload;
 
 pub use checked::Checked;
 pub use conformance::{Conformance, Report};
 pub use error::{Result, TestkitError};
+pub use pipeline::{Failure, Outcome, Pipeline};

@@ -2,7 +2,6 @@
 //! (decode, validate, access, cost, fee settlement, apply on an access-checking view, rollback
 //! of a failed apply but not of its fee).
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use prost::Message;
@@ -12,12 +11,11 @@ use switchyard_compute::{
 };
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::MessageRequest;
-use switchyard_router::auth::{AuthError, SigningKey, verify_request};
+use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::native_account;
-use switchyard_router::fees::{self, AccountRecord, FeeError};
-use switchyard_router::{
-    Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView, StateError,
-};
+use switchyard_router::fees::{self, AccountRecord};
+use switchyard_router::{Domain, EngineError, ExecutionContext, Key, MemoryView};
+use switchyard_testkit::Pipeline;
 use switchyard_token::{NativeGenesis, write_genesis};
 
 pub const NET: u32 = 7;
@@ -32,16 +30,7 @@ pub fn client(n: u8) -> ComputeClient {
 pub use switchyard_testkit::Checked;
 
 /// Where the pipeline stopped.
-#[derive(Debug)]
-#[allow(dead_code)]
-pub enum Failure {
-    Auth(AuthError),
-    Validate(EngineError),
-    Access(EngineError),
-    Cost(EngineError),
-    Settle(FeeError),
-    Apply(EngineError),
-}
+pub use switchyard_testkit::Failure;
 
 pub struct Chain {
     pub state: MemoryView,
@@ -82,49 +71,12 @@ impl Chain {
     pub fn submit(&mut self, op: &SignedRequest) -> Result<Vec<u8>, Failure> {
         let request = MessageRequest::from_canonical_bytes(&op.to_bytes()).unwrap();
         let ctx = self.ctx();
-        let call = Call::from_request(&request).map_err(Failure::Auth)?;
-        assert_eq!(call.target, op.target);
-        verify_request(&request, NET).map_err(Failure::Auth)?;
-        self.engine
-            .validate(&ctx, &call, &self.state)
-            .map_err(Failure::Validate)?;
-        let access = self
-            .engine
-            .access(&ctx, &call, &self.state)
-            .map_err(Failure::Access)?;
-        let cost = self.engine.cost(&request).map_err(Failure::Cost)?;
-        let fee = fees::fee_for(&cost, ctx.fee_multiplier).map_err(Failure::Settle)?;
-
-        let mut overlay = self.state.clone();
-        let mut checked = Checked::new(&mut overlay, &access);
-        fees::settle(&mut checked, &call.signer, call.nonce, fee).map_err(Failure::Settle)?;
-        let settled = checked.inner.clone();
-        let result = self.engine.apply(&ctx, &call, &mut checked);
-        let touched = checked.touched.into_inner();
-        self.last_fee = fee;
-        match result {
-            Ok(output) => {
-                let declared: BTreeSet<Address> = access.addresses().copied().collect();
-                assert_eq!(
-                    touched, declared,
-                    "a successful apply touches exactly its access set"
-                );
-                assert!(output.result.len() <= switchyard_router::MAX_RESULT_BYTES);
-                self.state = overlay;
-                Ok(output.result)
-            }
-            Err(error) => {
-                assert!(
-                    !matches!(
-                        error,
-                        EngineError::State(StateError::AccessViolation { .. })
-                    ),
-                    "apply left its access set: {error}"
-                );
-                self.state = settled;
-                Err(Failure::Apply(error))
-            }
+        let outcome =
+            Pipeline::new(&*self.engine).submit(&ctx, &request, Some(op.target), &mut self.state);
+        if let Some(fee) = outcome.fee {
+            self.last_fee = fee;
         }
+        outcome.result
     }
 
     /// Moves to the next frame.

@@ -2,7 +2,6 @@
 //! operation (authenticate, validate, access, cost, nonce settlement, apply on a view that
 //! refuses addresses outside the access set, rollback of a failed apply but not of its nonce).
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use switchyard_global::{
@@ -10,10 +9,11 @@ use switchyard_global::{
     RegistryConfig, SignedRequest, Status, filter_index, prover, status_index, write_genesis,
 };
 use switchyard_proto::v1::FrameHeader;
-use switchyard_router::auth::{AuthError, SigningKey, verify_request};
+use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::native_account;
-use switchyard_router::fees::{self, AccountRecord, FeeError};
-use switchyard_router::{Call, Engine, EngineError, ExecutionContext, Key, MemoryView};
+use switchyard_router::fees::{self, AccountRecord};
+use switchyard_router::{EngineError, ExecutionContext, Key, MemoryView};
+use switchyard_testkit::Pipeline;
 
 pub const NET: u32 = 7;
 
@@ -43,20 +43,8 @@ pub fn equivocation(prover: &ProverClient, frame: u64) -> (FrameHeader, FrameHea
     )
 }
 
-/// The access-checking view every engine harness uses.
-pub use switchyard_testkit::Checked;
-
 /// Where the pipeline stopped.
-#[derive(Debug)]
-#[allow(dead_code)]
-pub enum Failure {
-    Auth(AuthError),
-    Validate(EngineError),
-    Access(EngineError),
-    Cost(EngineError),
-    Settle(FeeError),
-    Apply(EngineError),
-}
+pub use switchyard_testkit::Failure;
 
 pub struct Chain {
     pub state: MemoryView,
@@ -107,50 +95,21 @@ impl Chain {
         self.submit(&op)
     }
 
-    /// Runs `op` through the whole pipeline.
+    /// Runs `op` through the whole pipeline: prover operations are free, and a refused apply
+    /// is the engine's refusal, never a state error.
     pub fn submit(&mut self, op: &SignedRequest) -> Result<(), Failure> {
         let ctx = self.ctx();
-        verify_request(&op.request, NET).map_err(Failure::Auth)?;
-        let call = Call::from_request(&op.request).map_err(Failure::Auth)?;
-        self.engine
-            .validate(&ctx, &call, &self.state)
-            .map_err(Failure::Validate)?;
-        let access = self
-            .engine
-            .access(&ctx, &call, &self.state)
-            .map_err(Failure::Access)?;
-        let cost = self.engine.cost(&op.request).map_err(Failure::Cost)?;
-        assert_eq!(cost, 0u32.into(), "prover operations are free");
-        let mut overlay = self.state.clone();
-        let mut checked = Checked {
-            inner: &mut overlay,
-            access: &access,
-            touched: RefCell::new(BTreeSet::new()),
-        };
-        fees::settle(&mut checked, &call.signer, call.nonce, 0).map_err(Failure::Settle)?;
-        let settled = checked.inner.clone();
-        let result = self.engine.apply(&ctx, &call, &mut checked);
-        let touched = checked.touched.into_inner();
-        for address in &touched {
+        let outcome = Pipeline::new(&self.engine)
+            .exact_access(false)
+            .free(true)
+            .submit(&ctx, &op.request, None, &mut self.state);
+        if let Err(Failure::Apply(error)) = &outcome.result {
             assert!(
-                access.may_read(address),
-                "touched {address} outside the access set"
+                !matches!(error, EngineError::State(_)),
+                "apply failed on state: {error}"
             );
         }
-        match result {
-            Ok(_) => {
-                self.state = overlay;
-                Ok(())
-            }
-            Err(error) => {
-                assert!(
-                    !matches!(error, EngineError::State(_)),
-                    "apply failed on state: {error}"
-                );
-                self.state = settled;
-                Err(Failure::Apply(error))
-            }
-        }
+        outcome.result.map(|_| ())
     }
 
     /// Moves to frame `frame`.

@@ -2,20 +2,17 @@
 //! operation (decode, authenticate, validate, access, cost, fee settlement, apply on an
 //! access-checking view, rollback of a failed apply but not of its fee).
 
-use std::collections::BTreeSet;
-
 use switchyard_hypergraph::{
     HypergraphClient, HypergraphEngine, HypergraphError, HypergraphInfo, HypergraphSpec,
     SignedRequest,
 };
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::MessageRequest;
-use switchyard_router::auth::{AuthError, SigningKey, verify_request};
+use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::native_account;
-use switchyard_router::fees::{self, AccountRecord, FeeError};
-use switchyard_router::{
-    Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView, StateError,
-};
+use switchyard_router::fees::{self, AccountRecord};
+use switchyard_router::{Address, Call, Domain, ExecutionContext, Key, MemoryView};
+use switchyard_testkit::{Outcome, Pipeline};
 use switchyard_token::{NativeGenesis, write_genesis};
 
 pub const NET: u32 = 7;
@@ -29,16 +26,7 @@ pub fn client(n: u8) -> HypergraphClient {
 pub use switchyard_testkit::Checked;
 
 /// Where the pipeline stopped.
-#[derive(Debug)]
-#[allow(dead_code)]
-pub enum Failure {
-    Auth(AuthError),
-    Validate(EngineError),
-    Access(EngineError),
-    Cost(EngineError),
-    Settle(FeeError),
-    Apply(EngineError),
-}
+pub use switchyard_testkit::Failure;
 
 pub struct Chain {
     pub state: MemoryView,
@@ -76,61 +64,26 @@ impl Chain {
     pub fn submit(&mut self, op: &SignedRequest) -> Result<(), Failure> {
         let request = MessageRequest::from_canonical_bytes(&op.to_bytes())
             .expect("the builders produce canonical bytes");
-        verify_request(&request, NET).map_err(Failure::Auth)?;
-        let call = Call::from_request(&request).map_err(Failure::Auth)?;
-        assert_eq!(call.target, op.target);
-        self.run(&call)
+        let ctx = self.ctx();
+        let outcome =
+            Pipeline::new(&self.engine).submit(&ctx, &request, Some(op.target), &mut self.state);
+        self.record(outcome)
     }
 
     /// Runs an authenticated call (validate, access, cost, settle, apply).
     pub fn run(&mut self, call: &Call<'_>) -> Result<(), Failure> {
         let ctx = self.ctx();
-        self.engine
-            .validate(&ctx, call, &self.state)
-            .map_err(Failure::Validate)?;
-        let access = self
-            .engine
-            .access(&ctx, call, &self.state)
-            .map_err(Failure::Access)?;
-        let cost = self.engine.cost(call.request).map_err(Failure::Cost)?;
-        let fee = fees::fee_for(&cost, ctx.fee_multiplier).map_err(Failure::Settle)?;
+        let outcome = Pipeline::new(&self.engine).run(&ctx, call, &mut self.state);
+        self.record(outcome)
+    }
 
-        let mut overlay = self.state.clone();
-        let mut checked = Checked::new(&mut overlay, &access);
-        fees::settle(&mut checked, &call.signer, call.nonce, fee).map_err(Failure::Settle)?;
-        let settled = checked.inner.clone();
-        let result = self.engine.apply(&ctx, call, &mut checked);
-        let touched = checked.touched.into_inner();
-        self.last_fee = fee;
-        for address in &touched {
-            assert!(
-                access.may_read(address),
-                "touched {address:?} outside the access set"
-            );
+    /// Keeps the fee and the result of `outcome`.
+    fn record(&mut self, outcome: Outcome) -> Result<(), Failure> {
+        if let Some(fee) = outcome.fee {
+            self.last_fee = fee;
         }
-        match result {
-            Ok(output) => {
-                let declared: BTreeSet<Address> = access.addresses().copied().collect();
-                assert_eq!(
-                    touched, declared,
-                    "a successful apply touches exactly its access set"
-                );
-                self.state = overlay;
-                self.last_result = output.result;
-                Ok(())
-            }
-            Err(error) => {
-                assert!(
-                    !matches!(
-                        error,
-                        EngineError::State(StateError::AccessViolation { .. })
-                    ),
-                    "apply left its access set: {error}"
-                );
-                self.state = settled;
-                Err(Failure::Apply(error))
-            }
-        }
+        self.last_result = outcome.result?;
+        Ok(())
     }
 
     /// Sets `client`'s next nonce to its stored nonce + 1 (after operations refused before

@@ -2,17 +2,14 @@
 //! (decode, validate, access, cost, fee settlement, apply on an access-checking view, rollback
 //! of a failed apply but not of its fee), and a per-frame credit of the fees collected.
 
-use std::collections::BTreeSet;
-
 use prost::Message;
 use switchyard_proto::CanonicalMessage;
 use switchyard_proto::v1::{MessageRequest, PendingIndex};
-use switchyard_router::auth::{AuthError, SigningKey, verify_request};
+use switchyard_router::auth::SigningKey;
 use switchyard_router::domains::{NATIVE_TOKEN, native_account};
-use switchyard_router::fees::{self, AccountRecord, FeeError};
-use switchyard_router::{
-    Address, Call, Domain, Engine, EngineError, ExecutionContext, Key, MemoryView, StateError,
-};
+use switchyard_router::fees::{self, AccountRecord};
+use switchyard_router::{Domain, ExecutionContext, Key, MemoryView};
+use switchyard_testkit::Pipeline;
 use switchyard_token::{
     Escrow, NativeGenesis, SignedRequest, TokenClient, TokenEngine, TokenError, TokenInfo,
     write_genesis,
@@ -30,17 +27,7 @@ pub fn client(n: u8) -> TokenClient {
 pub use switchyard_testkit::Checked;
 
 /// Where the pipeline stopped (the errors are shown through `Debug` when a test fails).
-#[derive(Debug)]
-#[allow(dead_code)]
-pub enum Failure {
-    /// The signature check the manager makes before any engine sees a request.
-    Auth(AuthError),
-    Validate(EngineError),
-    Access(EngineError),
-    Cost(EngineError),
-    Settle(FeeError),
-    Apply(EngineError),
-}
+pub use switchyard_testkit::Failure;
 
 pub struct Chain {
     pub state: MemoryView,
@@ -89,62 +76,17 @@ impl Chain {
         let request = MessageRequest::from_canonical_bytes(bytes)
             .expect("the builders produce canonical bytes");
         let ctx = self.ctx();
-        // What the manager does before an engine sees a request: authenticate it.
-        let call = Call::from_request(&request).map_err(Failure::Auth)?;
-        assert_eq!(
-            call.target, target,
-            "the builders sign the target they send to"
+        let outcome = Pipeline::new(&self.engine).validate(validate).submit(
+            &ctx,
+            &request,
+            Some(target),
+            &mut self.state,
         );
-        if validate {
-            verify_request(&request, NET).map_err(Failure::Auth)?;
-            self.engine
-                .validate(&ctx, &call, &self.state)
-                .map_err(Failure::Validate)?;
+        if let Some(fee) = outcome.fee {
+            self.fees_pending += fee;
+            self.last_fee = fee;
         }
-        let access = self
-            .engine
-            .access(&ctx, &call, &self.state)
-            .map_err(Failure::Access)?;
-        let cost = self.engine.cost(&request).map_err(Failure::Cost)?;
-        let fee = fees::fee_for(&cost, ctx.fee_multiplier).map_err(Failure::Settle)?;
-        let (signer, nonce) = (call.signer, call.nonce);
-
-        let mut overlay = self.state.clone();
-        let mut checked = Checked::new(&mut overlay, &access);
-        fees::settle(&mut checked, &signer, nonce, fee).map_err(Failure::Settle)?;
-        let settled = checked.inner.clone();
-        let result = self.engine.apply(&ctx, &call, &mut checked);
-        let touched = checked.touched.into_inner();
-        self.fees_pending += fee;
-        self.last_fee = fee;
-        for address in &touched {
-            assert!(
-                access.may_read(address),
-                "touched {address:?} outside the access set"
-            );
-        }
-        match result {
-            Ok(_) => {
-                let declared: BTreeSet<Address> = access.addresses().copied().collect();
-                assert_eq!(
-                    touched, declared,
-                    "a successful apply touches exactly its access set"
-                );
-                self.state = overlay;
-                Ok(())
-            }
-            Err(error) => {
-                assert!(
-                    !matches!(
-                        error,
-                        EngineError::State(StateError::AccessViolation { .. })
-                    ),
-                    "apply left its access set: {error}"
-                );
-                self.state = settled;
-                Err(Failure::Apply(error))
-            }
-        }
+        outcome.result.map(|_| ())
     }
 
     /// Credits the frame's fees to the fee recipient and moves to the next frame.
