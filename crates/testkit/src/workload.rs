@@ -137,23 +137,34 @@ pub fn transfers(params: TransferParams) -> Workload {
                 .collect()
         })
         .collect();
-    let mut messages: Vec<Option<SignedRequest>> = vec![None; plan.len()];
+    let frames = place(Vec::new(), plan.iter().map(|(frame, ..)| *frame), signed);
+    Workload { genesis, frames }
+}
+
+/// Puts requests signed per signer in parallel, each as `(index in the plan, request)`, into
+/// the frames their plan entries name (`frame_of`, in plan order), after `frames` and in plan
+/// order within each frame, adding the frames it needs.
+fn place(
+    mut frames: Vec<Frame>,
+    frame_of: impl ExactSizeIterator<Item = usize>,
+    signed: Vec<Vec<(usize, SignedRequest)>>,
+) -> Vec<Frame> {
+    let mut messages: Vec<Option<SignedRequest>> = vec![None; frame_of.len()];
     for (index, request) in signed.into_iter().flatten() {
         if let Some(slot) = messages.get_mut(index) {
             *slot = Some(request);
         }
     }
-    let mut frames: Vec<Frame> = Vec::new();
-    for ((frame, ..), request) in plan.iter().zip(messages) {
-        while frames.len() <= *frame {
+    for (frame, request) in frame_of.zip(messages) {
+        while frames.len() <= frame {
             frames.push(Frame::new(frames.len() as u64 + 1).fee_recipient([0xFE; 32]));
         }
-        if let (Some(request), Some(frame)) = (request, frames.get_mut(*frame)) {
+        if let (Some(request), Some(frame)) = (request, frames.get_mut(frame)) {
             let (target, bytes) = request.into_parts();
             frame.messages.push((target.0.to_vec(), bytes));
         }
     }
-    Workload { genesis, frames }
+    frames
 }
 
 fn shuffle<T>(items: &mut [T], rng: &mut SplitMix64) {
@@ -497,21 +508,7 @@ pub fn hypergraph(params: HypergraphParams) -> Workload {
                 .collect()
         })
         .collect();
-    let mut messages: Vec<Option<SignedRequest>> = vec![None; plan.len()];
-    for (index, request) in signed.into_iter().flatten() {
-        if let Some(slot) = messages.get_mut(index) {
-            *slot = Some(request);
-        }
-    }
-    for ((frame, ..), request) in plan.iter().zip(messages) {
-        while frames.len() <= *frame {
-            frames.push(Frame::new(frames.len() as u64 + 1).fee_recipient([0xFE; 32]));
-        }
-        if let (Some(request), Some(frame)) = (request, frames.get_mut(*frame)) {
-            let (target, bytes) = request.into_parts();
-            frame.messages.push((target.0.to_vec(), bytes));
-        }
-    }
+    let frames = place(frames, plan.iter().map(|(frame, ..)| *frame), signed);
     Workload { genesis, frames }
 }
 
@@ -607,22 +604,7 @@ pub fn compute(params: ComputeParams) -> Workload {
                 .collect()
         })
         .collect();
-    let mut messages: Vec<Option<SignedRequest>> = vec![None; plan.len()];
-    for (index, request) in signed.into_iter().flatten() {
-        if let Some(slot) = messages.get_mut(index) {
-            *slot = Some(request);
-        }
-    }
-    let mut frames = vec![first];
-    for ((frame, ..), request) in plan.iter().zip(messages) {
-        while frames.len() <= *frame {
-            frames.push(Frame::new(frames.len() as u64 + 1).fee_recipient([0xFE; 32]));
-        }
-        if let (Some(request), Some(frame)) = (request, frames.get_mut(*frame)) {
-            let (target, bytes) = request.into_parts();
-            frame.messages.push((target.0.to_vec(), bytes));
-        }
-    }
+    let frames = place(vec![first], plan.iter().map(|(frame, ..)| *frame), signed);
     Workload { genesis, frames }
 }
 
