@@ -99,40 +99,11 @@ impl Mempool {
         }
     }
 
-    /// Admits `entry` unless the mempool is closed or full, or its hash is pending or
-    /// `committed` says it is committed (asked under the mempool's lock, so that a message
-    /// whose frame is being indexed is never admitted twice).
-    pub fn admit(
-        &self,
-        entry: Entry,
-        committed: impl FnOnce(&[u8; 32]) -> Result<bool, RpcError>,
-    ) -> Result<(), RpcError> {
-        let mut state = self.state.lock();
-        if state.closed {
-            return Err(RpcError::ShuttingDown);
-        }
-        if state.pending.contains(&entry.hash) || committed(&entry.hash)? {
-            return Err(RpcError::Duplicate(entry.hash));
-        }
-        let bytes = entry.message.len().saturating_add(entry.target.len());
-        if state.queue.len() >= self.limits.max_messages
-            || state.bytes.saturating_add(bytes) > self.limits.max_bytes
-        {
-            return Err(RpcError::MempoolFull {
-                messages: state.queue.len(),
-                bytes: state.bytes,
-            });
-        }
-        state.push(entry, bytes);
-        if state.queue.len() >= self.limits.frame_max {
-            self.full_frame.notify_one();
-        }
-        Ok(())
-    }
-
-    /// Admits `entries` in order, each as [`Mempool::admit`] would, under one lock: `committed`
-    /// is asked once, for the hashes not pending, and answers one flag per hash. Returns a
-    /// verdict per entry, in order (a later copy of an entry in `entries` is a duplicate).
+    /// Admits each of `entries`, in order and under one lock, unless the mempool is closed or
+    /// full, or its hash is pending or `committed` says it is committed. `committed` is asked
+    /// once, under the lock (so that a message whose frame is being indexed is never admitted
+    /// twice), for the hashes not pending, and answers one flag per hash. Returns a verdict per
+    /// entry, in order (a later copy of an entry in `entries` is a duplicate).
     pub fn admit_batch(
         &self,
         entries: Vec<Entry>,
@@ -270,6 +241,13 @@ impl Mempool {
 mod tests {
     use super::*;
 
+    /// One entry through `admit_batch`, `committed` answering for its hash.
+    fn admit(pool: &Mempool, entry: Entry, committed: bool) -> Result<(), RpcError> {
+        pool.admit_batch(vec![entry], |hashes| Ok(vec![committed; hashes.len()]))
+            .pop()
+            .unwrap_or_else(|| panic!("admit_batch gave no verdict"))
+    }
+
     fn entry(n: u8, len: usize) -> Entry {
         Entry {
             hash: [n; 32],
@@ -286,22 +264,22 @@ mod tests {
             max_bytes: 1_000,
             frame_max: 2,
         });
-        assert!(pool.admit(entry(1, 10), |_| Ok(false)).is_ok());
+        assert!(admit(&pool, entry(1, 10), false).is_ok());
         assert!(matches!(
-            pool.admit(entry(1, 10), |_| Ok(false)),
+            admit(&pool, entry(1, 10), false),
             Err(RpcError::Duplicate(_))
         ));
         assert!(matches!(
-            pool.admit(entry(2, 10), |_| Ok(true)),
+            admit(&pool, entry(2, 10), true),
             Err(RpcError::Duplicate(_))
         ));
         assert!(matches!(
-            pool.admit(entry(3, 2_000), |_| Ok(false)),
+            admit(&pool, entry(3, 2_000), false),
             Err(RpcError::MempoolFull { .. })
         ));
-        assert!(pool.admit(entry(4, 10), |_| Ok(false)).is_ok());
+        assert!(admit(&pool, entry(4, 10), false).is_ok());
         assert!(matches!(
-            pool.admit(entry(5, 10), |_| Ok(false)),
+            admit(&pool, entry(5, 10), false),
             Err(RpcError::MempoolFull { .. })
         ));
         let taken = pool.take(10);
@@ -312,7 +290,7 @@ mod tests {
         assert!(!pool.is_pending(&[1; 32]));
         pool.close();
         assert!(matches!(
-            pool.admit(entry(6, 10), |_| Ok(false)),
+            admit(&pool, entry(6, 10), false),
             Err(RpcError::ShuttingDown)
         ));
     }
@@ -324,7 +302,7 @@ mod tests {
             max_bytes: 1_000,
             frame_max: 10,
         });
-        assert!(pool.admit(entry(1, 10), |_| Ok(false)).is_ok());
+        assert!(admit(&pool, entry(1, 10), false).is_ok());
         let verdicts = pool.admit_batch(
             vec![
                 entry(1, 10),
@@ -390,7 +368,7 @@ mod tests {
         );
         assert!(verdicts.iter().all(Result::is_ok));
         // Refused entries count for nothing.
-        assert!(pool.admit(signed(2, &[(bob, 99)]), |_| Ok(false)).is_err());
+        assert!(admit(&pool, signed(2, &[(bob, 99)]), false).is_err());
         assert_eq!(pool.pending_nonce(&alice), Some(9));
         assert_eq!(pool.pending_nonce(&bob), Some(3));
         let first = pool.take(2);
