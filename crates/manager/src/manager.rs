@@ -57,6 +57,18 @@ pub struct Validated {
     pub signers: Vec<(Key, u64)>,
 }
 
+impl Validated {
+    fn of(prepared: &Prepared<'_>) -> Self {
+        Self {
+            signers: prepared
+                .requests
+                .iter()
+                .map(|routed| (routed.signer, routed.nonce))
+                .collect(),
+        }
+    }
+}
+
 /// The manager: routes messages to engines, prices, validates, locks and applies them, and
 /// executes and commits frames. Cheap to clone; every clone is the same manager.
 #[derive(Clone)]
@@ -159,8 +171,16 @@ impl Manager {
             return messages
                 .iter()
                 .map(|(target, message)| {
-                    self.validate_message(frame_number, target.as_ref(), message.as_ref())
-                        .map(|()| Validated::default())
+                    self.on_committed(
+                        Op::Validate,
+                        frame_number,
+                        target.as_ref(),
+                        message.as_ref(),
+                        |ctx, prepared, committed| {
+                            self.check(ctx, prepared, committed)?;
+                            Ok(Validated::of(prepared))
+                        },
+                    )
                 })
                 .collect();
         };
@@ -194,13 +214,7 @@ impl Manager {
                         }
                     }
                     validate(&ctx, &prepared, state)?;
-                    Ok(Validated {
-                        signers: prepared
-                            .requests
-                            .iter()
-                            .map(|routed| (routed.signer, routed.nonce))
-                            .collect(),
-                    })
+                    Ok(Validated::of(&prepared))
                 });
                 self.observe(engine, Op::Validate, &result, started);
                 result
