@@ -44,54 +44,63 @@ pub struct NodeSuiteReport {
     pub suite: &'static str,
     /// Concurrent clients.
     pub clients: usize,
-    /// Messages committed (applied) end to end.
-    pub committed: u64,
-    /// Committed messages per second, first submit to last commit.
-    pub end_to_end_tps: f64,
-    /// Submit round trip, milliseconds.
-    pub submit_p50_ms: f64,
-    /// Submit round trip, milliseconds.
-    pub submit_p99_ms: f64,
-    /// Submit to committed (head observed), milliseconds.
-    pub commit_p50_ms: f64,
-    /// Submit to committed (head observed), milliseconds.
-    pub commit_p99_ms: f64,
     /// The in-process executor on the same workload and store (signatures verified in frame):
     /// the faster of [`Self::in_process_samples`].
     pub in_process_tps: f64,
     /// The in-process executor's runs, before and after the node's.
     pub in_process_samples: [f64; 2],
-    /// `end_to_end_tps / in_process_tps`.
-    pub ratio: f64,
     /// Peak resident memory of the process, KiB.
     pub peak_rss_kb: u64,
     /// Transfers signed before the clock started, for each run (see the module docs).
     pub presigned: u64,
-    /// The same run with [`SUBMIT_BATCH`] messages per `SubmitBatch` call.
-    pub batched: BatchedFigures,
+    /// The run with one message per `Submit` call.
+    pub unary: PathFigures,
+    /// The run with [`SUBMIT_BATCH`] messages per `SubmitBatch` call.
+    pub batched: PathFigures,
 }
 
-/// The figures of the run whose clients submit with `SubmitBatch`.
+/// The figures of one run of the clients.
 #[derive(Debug, Clone, Serialize)]
-pub struct BatchedFigures {
-    /// Messages per call.
+pub struct PathFigures {
+    /// Messages per call: 1 (`Submit`) or [`SUBMIT_BATCH`] (`SubmitBatch`).
     pub batch: usize,
     /// Messages committed (applied) end to end.
     pub committed: u64,
     /// Committed messages per second, first submit to last commit.
     pub end_to_end_tps: f64,
-    /// SubmitBatch round trip, milliseconds.
+    /// A call's round trip, milliseconds.
     pub submit_p50_ms: f64,
-    /// SubmitBatch round trip, milliseconds.
+    /// A call's round trip, milliseconds.
     pub submit_p99_ms: f64,
     /// Submit to committed (head observed), milliseconds.
     pub commit_p50_ms: f64,
     /// Submit to committed (head observed), milliseconds.
     pub commit_p99_ms: f64,
-    /// `end_to_end_tps / in_process_tps` (target at least [`RATIO_TARGET`]).
+    /// `end_to_end_tps / in_process_tps`.
     pub ratio: f64,
     /// Whether `ratio` reaches [`RATIO_TARGET`].
     pub met: bool,
+}
+
+impl PathFigures {
+    fn new(batch: usize, timings: Timings, in_process_tps: f64) -> Self {
+        let (committed, end_to_end_tps, mut submits, mut commits) = timings;
+        let ratio = match in_process_tps > 0.0 {
+            true => end_to_end_tps / in_process_tps,
+            false => 0.0,
+        };
+        Self {
+            batch,
+            committed,
+            end_to_end_tps,
+            submit_p50_ms: percentile_ms(&mut submits, 50),
+            submit_p99_ms: percentile_ms(&mut submits, 99),
+            commit_p50_ms: percentile_ms(&mut commits, 50),
+            commit_p99_ms: percentile_ms(&mut commits, 99),
+            ratio,
+            met: ratio >= RATIO_TARGET,
+        }
+    }
 }
 
 /// The end-to-end throughput the node should reach, as a fraction of the in-process
@@ -153,50 +162,22 @@ pub fn node_suite(options: NodeSuiteOptions) -> Result<NodeSuiteReport, NodeErro
     let pools = presign(clients, per_client);
     let presigned = pools.iter().map(Vec::len).sum::<usize>() as u64;
     let pools = Arc::new(pools);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| NodeError::Io {
-            context: "starting the async runtime",
-            source,
-        })?;
-    let (committed, tps, mut submits, mut commits) =
-        runtime.block_on(end_to_end(options, Submission::Unary, Arc::clone(&pools)))?;
-    let (b_committed, b_tps, mut b_submits, mut b_commits) =
-        runtime.block_on(end_to_end(options, Submission::Batch(SUBMIT_BATCH), pools))?;
+    let runtime = crate::server::runtime()?;
+    let unary = runtime.block_on(end_to_end(options, Submission::Unary, Arc::clone(&pools)))?;
+    let batched = runtime.block_on(end_to_end(options, Submission::Batch(SUBMIT_BATCH), pools))?;
     // The executor again after the node runs, and the faster of the two: one short run on a
     // shared machine varies by ~20%, and the ratios should not profit from a slow one.
     let after = in_process(options, IN_PROCESS_MESSAGES)?;
     let in_process_tps = before.max(after);
-    let ratio = |tps: f64| match in_process_tps > 0.0 {
-        true => tps / in_process_tps,
-        false => 0.0,
-    };
     Ok(NodeSuiteReport {
         suite: "node",
         clients: options.clients,
-        committed,
-        end_to_end_tps: tps,
-        submit_p50_ms: percentile_ms(&mut submits, 50),
-        submit_p99_ms: percentile_ms(&mut submits, 99),
-        commit_p50_ms: percentile_ms(&mut commits, 50),
-        commit_p99_ms: percentile_ms(&mut commits, 99),
         in_process_tps,
         in_process_samples: [before, after],
-        ratio: ratio(tps),
         peak_rss_kb: crate::bench::peak_rss_kb(),
         presigned,
-        batched: BatchedFigures {
-            batch: SUBMIT_BATCH,
-            committed: b_committed,
-            end_to_end_tps: b_tps,
-            submit_p50_ms: percentile_ms(&mut b_submits, 50),
-            submit_p99_ms: percentile_ms(&mut b_submits, 99),
-            commit_p50_ms: percentile_ms(&mut b_commits, 50),
-            commit_p99_ms: percentile_ms(&mut b_commits, 99),
-            ratio: ratio(b_tps),
-            met: ratio(b_tps) >= RATIO_TARGET,
-        },
+        unary: PathFigures::new(1, unary, in_process_tps),
+        batched: PathFigures::new(SUBMIT_BATCH, batched, in_process_tps),
     })
 }
 

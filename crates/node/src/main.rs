@@ -146,16 +146,6 @@ fn init_logs(format: LogFormat, default_level: &str) {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, NodeError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| NodeError::Io {
-            context: "starting the async runtime",
-            source,
-        })
-}
-
 fn run(cli: Cli) -> Result<(), NodeError> {
     match cli.command {
         Command::Decode { hex } => {
@@ -172,11 +162,12 @@ fn run(cli: Cli) -> Result<(), NodeError> {
         Command::Serve(args) => {
             let config = ServeConfig::resolve(args)?;
             init_logs(config.log_format, "info");
-            runtime()?.block_on(serve(config))
+            switchyard_node::server::runtime()?.block_on(serve(config))
         }
         Command::Client(command) => {
             init_logs(LogFormat::Text, "warn");
-            runtime()?.block_on(switchyard_node::commands::run(command, &cli.client))
+            switchyard_node::server::runtime()?
+                .block_on(switchyard_node::commands::run(command, &cli.client))
         }
     }
 }
@@ -273,8 +264,8 @@ fn bench_command(args: BenchArgs) -> Result<(), NodeError> {
             );
             eprintln!(
                 "node suite: Submit {:.0}/s (ratio {:.3}), SubmitBatch {:.0}/s (ratio {:.3}; target {}), in-process {:.0}/s",
-                report.end_to_end_tps,
-                report.ratio,
+                report.unary.end_to_end_tps,
+                report.unary.ratio,
                 report.batched.end_to_end_tps,
                 report.batched.ratio,
                 switchyard_node::bench_node::RATIO_TARGET,

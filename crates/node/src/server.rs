@@ -304,6 +304,18 @@ pub async fn start(config: ServeConfig) -> Result<RunningNode, NodeError> {
     })
 }
 
+/// The multi-threaded tokio runtime (I/O and timers on) that the node, its benches and its
+/// campaigns run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, NodeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| NodeError::Io {
+            context: "starting the async runtime",
+            source,
+        })
+}
+
 struct Drain {
     cancel: CancellationToken,
     manager: Manager,

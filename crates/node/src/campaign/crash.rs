@@ -251,13 +251,7 @@ pub fn run(options: &CrashOptions) -> Result<CrashReport, NodeError> {
         ],
         log: work_dir.join("node.log"),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| NodeError::Io {
-            context: "starting the async runtime",
-            source,
-        })?;
+    let runtime = crate::server::runtime()?;
     let mut rng = SplitMix64::new(options.seed);
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let counters = Arc::new(Counters::default());

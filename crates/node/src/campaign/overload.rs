@@ -310,10 +310,7 @@ pub fn run(options: &OverloadOptions) -> Result<OverloadReport, NodeError> {
         .into(),
         log: work_dir.join("node.log"),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(io("starting the async runtime"))?;
+    let runtime = crate::server::runtime()?;
     let node = ServeProcess::start(&command)?;
     let mut report = runtime.block_on(flood(&node, options))?;
     report.peak_rss_kb = node.peak_rss_kb().unwrap_or(0);
